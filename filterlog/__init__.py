@@ -1,0 +1,3 @@
+"""filterlog: evidence from a school's web-filter logs."""
+
+__version__ = "0.1.0"
