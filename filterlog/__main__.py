@@ -1,0 +1,5 @@
+"""Allow ``python -m filterlog``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""The ``filterlog`` command: thin click wrappers that parse, call one library function, print.
+
+Expected failures (bad input, bad config, a busy workspace) print one line and
+exit 1; usage mistakes exit 2; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import FilterlogError
+from .workspace import Workspace
+
+
+def _interactive() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal; nothing at all in pipes, cron and CI."""
+    if not _interactive() or total <= 0:
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True) as bar:
+        yield bar.update
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FilterlogError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="filterlog")
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FILTERLOG_WORKSPACE",
+    help="Workspace directory (default: $FILTERLOG_WORKSPACE, else ./filterlog-data).",
+)
+@click.option("--scheduler", metavar="local[:N]|ADDRESS", help="Run on a Dask cluster (not available in this version).")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None, scheduler: str | None) -> None:
+    """Turn a school's web-filter logs into evidence: ingest, detect misuse, report."""
+    if scheduler:
+        raise click.UsageError("--scheduler is not available yet: everything runs in-process")
+    ctx.obj = Workspace(workspace)
+
+
+@cli.command()
+@click.argument("logs", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    help="Log format name (see 'filterlog formats'), or auto to recognise it.",
+)
+@click.pass_obj
+def ingest(ws: Workspace, logs: tuple[str, ...], fmt: str) -> None:
+    """Read LOGS (files, directories, globs; plain, .gz, .bz2, .zst) into the workspace.
+
+    Files already ingested are skipped; a log that grew adds only its new lines.
+    """
+    from .ingest import ingest as run
+    from .ingest.source import expand
+
+    files, _ = expand(logs)
+    total = sum(f.stat().st_size for f in files if f.exists())
+    with _progress(total, "ingest") as bar:
+        report = run(ws, logs, fmt=fmt, progress=bar, on_file=_say_file)
+    click.echo(report.summary())
+    if report.failed:
+        sys.exit(1)
+
+
+def _say_file(result: Any) -> None:
+    if result.message:
+        click.echo(("error: " if result.status == "failed" else "") + result.message, err=True)
+
+
+@cli.command()
+def formats() -> None:
+    """List the log formats filterlog reads."""
+    from .ingest import READERS
+
+    width = max(len(n) for n in READERS)
+    for name, reader in sorted(READERS.items()):
+        click.echo(f"{name:<{width}}  {reader.description}")
+
+
+@cli.command()
+@click.argument(
+    "directory", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path("filterlog-demo")
+)
+@click.option(
+    "--lines",
+    default=50_000,
+    show_default=True,
+    type=click.IntRange(1_000, 200_000_000),
+    help="How many log lines to generate.",
+)
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same day).")
+def demo(directory: Path, lines: int, seed: int) -> None:
+    """Generate a realistic school day in DIRECTORY and run filterlog on it."""
+    from .demo import run_demo
+
+    with _progress(1, "demo") as _bar:
+        result = run_demo(directory, lines=lines, seed=seed, progress=None)
+    for line in result.describe():
+        click.echo(line)
+    if result.report.failed:
+        sys.exit(1)
+
+
+def main() -> None:
+    """Entry point for ``python -m filterlog``."""
+    cli(prog_name="filterlog")

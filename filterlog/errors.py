@@ -1,0 +1,36 @@
+"""Exceptions that carry enough context for a one-line message.
+
+Every failure a user can cause (a bad file, a bad config, a busy workspace) is a
+FilterlogError; the CLI prints ``str(error)`` and exits 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FilterlogError(Exception):
+    """Base class: an expected failure with a message fit for the user."""
+
+
+class InputError(FilterlogError):
+    """An input file that cannot be read or recognised, with path and line if known."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class ConfigError(FilterlogError):
+    """The site configuration (filterlog.toml) is invalid."""
+
+
+class SchemaError(FilterlogError):
+    """A frame does not match the canonical schema; names the column."""
+
+
+class WorkspaceError(FilterlogError):
+    """The workspace is unusable: locked by another run, unwritable, or damaged."""

@@ -1,0 +1,95 @@
+"""Byte-level column tools: find characters and cut substrings without a Python loop.
+
+Readers locate fields as (start, end) byte offsets with numpy, then turn many
+spans into one Arrow string array at once through Arrow's string-view layout
+(16-byte views pointing into the original buffer), cast to plain strings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+_VIEW = np.dtype([("len", "<i4"), ("data", "V12")])
+_LONG = np.dtype([("len", "<i4"), ("prefix", "V4"), ("buf", "<i4"), ("off", "<i4")])
+PAD = 16
+"""Bytes of zero padding a buffer needs after its end for ``strings``."""
+
+
+def padded(data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
+    """Copy ``data`` into a writable uint8 array with PAD zero bytes after it."""
+    src = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data
+    out = np.zeros(len(src) + PAD, dtype=np.uint8)
+    out[: len(src)] = src
+    return out
+
+
+def find(buf: np.ndarray, chars: bytes) -> dict[int, np.ndarray]:
+    """Positions of each of ``chars`` in ``buf``.
+
+    Control and space bytes are found with one range test; others with one
+    SIMD comparison each, so pass only characters that can occur.
+    """
+    if max(chars) <= 34:
+        mask = buf <= max(chars)
+    else:
+        mask = buf == chars[0]
+        for c in chars[1:]:
+            np.logical_or(mask, buf == c, out=mask)
+    pos = np.flatnonzero(mask)
+    found = buf[pos]
+    return {c: pos[found == c] for c in chars}
+
+
+def first_from(positions: np.ndarray, starts: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """For each start, the first position >= start, or the limit if none lies before it."""
+    i = np.searchsorted(positions, starts)
+    hit = np.append(positions, np.iinfo(np.int64).max)[i]
+    return np.minimum(hit, limits)
+
+
+def last_before(positions: np.ndarray, starts: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """For each [start, limit) range, the last position inside it, or -1 if none."""
+    i = np.searchsorted(positions, limits) - 1
+    hit = np.where(i >= 0, positions[np.maximum(i, 0)] if len(positions) else -1, -1)
+    return np.where(hit >= starts, hit, -1)
+
+
+def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """Cut ``buf[starts[i]:ends[i]]`` for every i into a string array (null where not valid).
+
+    ``buf`` must carry PAD zero bytes after its logical end (see ``padded``).
+    Bytes are not checked for UTF-8 here: the caller repairs the block first.
+    """
+    n = len(starts)
+    starts = starts.astype(np.int64, copy=False)
+    lens = np.maximum(ends - starts, 0).astype(np.int32)
+    if valid is not None:
+        lens[~valid] = 0
+    win = np.ndarray(shape=(max(len(buf) - 12, 0),), dtype="V12", buffer=buf, strides=(1,))
+    views = np.empty(n, dtype=_VIEW)
+    views["data"] = win[np.minimum(starts, max(len(buf) - 13, 0))]
+    views["len"] = lens
+    long = views.view(_LONG)
+    big = np.flatnonzero(lens > 12)
+    long["buf"][big] = 0
+    long["off"][big] = starts[big]
+    mask = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    arr = pa.Array.from_buffers(pa.string_view(), n, [mask, pa.py_buffer(views), pa.py_buffer(buf)])
+    return arr.cast(pa.string())
+
+
+def digits(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Parse unsigned decimal numbers of at most ``width`` digits from spans.
+
+    Returns (values, ok) where ok is False for empty, too long or non-digit spans.
+    """
+    lens = ends - starts
+    ok = (lens > 0) & (lens <= width)
+    values = np.zeros(len(starts), dtype=np.int64)
+    for k in range(width):
+        inside = ok & (k < lens)
+        d = buf[np.where(inside, starts + k, 0)].astype(np.int64) - 48
+        ok &= ~inside | ((d >= 0) & (d <= 9))
+        values = np.where(inside, values * 10 + d, values)
+    return values, ok

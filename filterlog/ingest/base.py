@@ -1,0 +1,123 @@
+"""What every reader shares: the Reader contract, the Parsed result, and column helpers.
+
+A reader turns one block of whole lines into canonical event columns. It never
+drops a line silently: each line becomes an event, a quarantined line with a
+reason, or a counted header/blank line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar
+from urllib.parse import unquote
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..schema import EVENT_SCHEMA, conform
+
+_DN = re.compile(r"(?i)^\s*(?:cn|uid)=((?:[^,\\]|\\.)*)")
+
+
+@dataclass
+class Parsed:
+    """The outcome of parsing one block."""
+
+    events: pa.Table
+    """Canonical columns; source_id and source_format are filled in by the pipeline."""
+    bad_lines: list[int] = field(default_factory=list)
+    """Absolute 1-based line numbers of rejected lines."""
+    bad_reasons: list[str] = field(default_factory=list)
+    skipped: int = 0
+    """Header, comment and blank lines: read, not events, not errors."""
+
+    def reject(self, lines: np.ndarray, reason: str | list[str]) -> None:
+        """Quarantine ``lines`` with one reason for all, or one reason each."""
+        self.bad_lines.extend(int(x) for x in lines)
+        if isinstance(reason, str):
+            self.bad_reasons.extend([reason] * len(lines))
+        else:
+            self.bad_reasons.extend(reason)
+
+
+class Reader:
+    """A log format. Subclasses set ``name`` and ``description`` and implement the two methods.
+
+    One instance reads one file, so a reader may keep state between blocks
+    (a W3C reader remembers its ``#Fields:`` line).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    @classmethod
+    def sniff(cls, lines: list[bytes]) -> float:
+        """Return the share (0..1) of these first lines that look like this format."""
+        raise NotImplementedError
+
+    def parse(self, block: bytes, first_line: int) -> Parsed:
+        """Parse whole lines (``block`` ends with a newline) numbered from ``first_line``."""
+        raise NotImplementedError
+
+
+def line_bounds(buf: np.ndarray, newlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive, without CR/LF) of every line, given newline positions."""
+    starts = np.empty(len(newlines), dtype=np.int64)
+    starts[:1] = 0
+    starts[1:] = newlines[:-1] + 1
+    ends = newlines.astype(np.int64)
+    cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
+    return starts, ends - cr
+
+
+def normalise_user(raw: str | None) -> str | None:
+    r"""The person behind a logged user name: ``DOMAIN\\\\u``, ``u@realm``, ``CN=u,OU=..`` all give ``u``."""
+    if raw is None:
+        return None
+    text = unquote(raw.strip().strip('"'))
+    if text in ("", "-"):
+        return None
+    dn = _DN.match(text)
+    if dn:
+        text = dn.group(1).replace("\\", "")
+    text = text.rsplit("\\", 1)[-1]
+    if "@" in text:
+        text = text.split("@", 1)[0]
+    text = text.strip().lower()
+    return text or None
+
+
+def users(raw: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """Normalised and raw user columns from a logged one; works on the distinct values only."""
+    enc = pc.dictionary_encode(raw) if not pa.types.is_dictionary(raw.type) else raw
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+    values = enc.dictionary.to_pylist()
+    norm = pa.array([normalise_user(v) for v in values], pa.string())
+    kept = pa.array([None if v is None or v.strip() in ("", "-") else v for v in values], pa.string())
+    idx = enc.indices
+    return norm.take(idx), kept.take(idx)
+
+
+def dash_to_null(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Logs write ``-`` for 'no value'; make it a real null."""
+    base = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
+    return pc.if_else(pc.equal(base, "-"), pa.scalar(None, pa.string()), base)
+
+
+def table(columns: dict[str, pa.Array | pa.ChunkedArray | np.ndarray], lines: np.ndarray) -> pa.Table:
+    """Assemble canonical columns (plus ``source_line``) into a conformed events table."""
+    cols = dict(columns)
+    cols["source_line"] = pa.array(lines.astype(np.int64))
+    n = len(lines)
+    cols.setdefault("source_format", constant("", n))
+    cols.setdefault("source_id", constant("", n))
+    names = [f.name for f in EVENT_SCHEMA if f.name in cols]
+    return conform(pa.table({k: cols[k] for k in names}))
+
+
+def constant(value: str, n: int) -> pa.DictionaryArray:
+    """A dictionary column holding one value n times, at the cost of n int32 zeros."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string()))

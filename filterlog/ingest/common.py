@@ -1,0 +1,209 @@
+"""Squid ``logformat common`` and ``combined`` (Apache-style, plus Squid's ``%Ss:%Sh``).
+
+    192.168.1.4 - alice [01/May/2021:15:16:23 +0900] "GET http://x/ HTTP/1.1" 200 6771 "ref" "ua" TCP_MISS:HIER_DIRECT
+
+Times are local with an explicit UTC offset; they are stored in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from ..schema import empty_events
+from . import _url
+from .base import Parsed, Reader, constant, dash_to_null, line_bounds, table, users
+from .squid import squid_action
+
+_DICT = pa.dictionary(pa.int32(), pa.string())
+_PREFIX = rb'^\S+ \S+ .+ \[\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "[^"]*" \d{3} (\d+|-)'
+_ZONE = re.compile(r"^([+-])(\d{2})(\d{2})\]$")
+
+
+class SquidCommon(Reader):
+    """Squid ``common`` (Apache common log format with a trailing Squid result code)."""
+
+    name = "squid-common"
+    description = "Squid logformat common: client, user, [local time], request line, status, bytes"
+    columns: ClassVar[list[str]] = ["client_ip", "ident", "user", "date", "zone", "request", "status", "bytes", "code"]
+    _sniff = re.compile(_PREFIX + rb"( [A-Z_]+:\S+)?\s*$")
+
+    @classmethod
+    def sniff(cls, lines: list[bytes]) -> float:
+        """Share of lines in this layout."""
+        lines = [x for x in lines if x.strip()]
+        return sum(bool(cls._sniff.match(x.rstrip(b"\r"))) for x in lines) / len(lines) if lines else 0.0
+
+    def parse(self, block: bytes, first_line: int) -> Parsed:
+        """Parse whole lines; a line that does not fit is quarantined, the rest still parse."""
+        out = Parsed(empty_events())
+        buf = np.frombuffer(block, np.uint8)
+        starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
+        blank = starts == ends
+        out.skipped = int(blank.sum())
+        pieces: list[pa.Table] = []
+        self._rows(block, first_line + np.flatnonzero(~blank), out, pieces)
+        if pieces:
+            t = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+            out.events = self._events(t, out)
+        return out
+
+    def _rows(self, block: bytes, lines: np.ndarray, out: Parsed, pieces: list[pa.Table]) -> None:
+        """Tokenise with Arrow; where the row count disagrees, split the block and retry."""
+        if not len(lines):
+            return
+        invalid = 0
+
+        def skip(_row: object) -> str:
+            nonlocal invalid
+            invalid += 1
+            return "skip"
+
+        names = self.columns
+        try:
+            t = pcsv.read_csv(
+                pa.BufferReader(block),
+                read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 22),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=" ", quote_char='"', escape_char="\\", ignore_empty_lines=True, invalid_row_handler=skip
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={n: (_DICT if n in ("user", "zone", "code") else pa.string()) for n in names},
+                    include_columns=[n for n in names if n != "ident"],
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                    check_utf8=False,
+                ),
+            )
+        except pa.ArrowInvalid:
+            t, invalid = None, 1
+        if t is not None and invalid == 0 and t.num_rows == len(lines):
+            pieces.append(t.append_column("source_line", pa.array(lines)))
+            return
+        if len(lines) == 1:
+            out.reject(lines, f"not a {self.name} line: fields out of place or missing")
+            return
+        cut = _nth_line_end(block, len(lines) // 2)
+        self._rows(block[:cut], lines[: len(lines) // 2], out, pieces)
+        self._rows(block[cut:], lines[len(lines) // 2 :], out, pieces)
+
+    def _events(self, t: pa.Table, out: Parsed) -> pa.Table:
+        lines = np.asarray(t.column("source_line"))
+        good = np.ones(t.num_rows, dtype=bool)
+        reasons: dict[int, str] = {}
+
+        date = pc.dictionary_encode(pc.utf8_ltrim(t.column("date"), "[")).combine_chunks()
+        parsed = pc.strptime(date.dictionary, format="%d/%b/%Y:%H:%M:%S", unit="ms", error_is_null=True)
+        local_ms = np.asarray(pc.cast(parsed.take(date.indices), pa.int64()).fill_null(-1))
+        zone = t.column("zone").combine_chunks()
+        offs = [_offset_ms(z) for z in zone.dictionary.to_pylist()]
+        off = np.asarray([o if o is not None else 0 for o in offs], np.int64)[np.asarray(zone.indices)]
+        zone_ok = np.asarray([o is not None for o in offs], bool)[np.asarray(zone.indices)]
+        time_ok = (local_ms >= 0) & zone_ok
+        for i in np.flatnonzero(~time_ok):
+            reasons[int(i)] = "bad [date:time zone] field"
+        good &= time_ok
+
+        status_ok = np.asarray(pc.fill_null(pc.match_substring_regex(t.column("status"), r"^\d{3}$"), False))
+        bytes_txt = pc.if_else(pc.equal(t.column("bytes"), "-"), "0", t.column("bytes"))
+        bytes_ok = np.asarray(pc.fill_null(pc.utf8_is_digit(bytes_txt), False))
+        for i in np.flatnonzero(~(status_ok & bytes_ok) & good):
+            reasons[int(i)] = "bad status or bytes field"
+        good &= status_ok & bytes_ok
+        request = pc.split_pattern(t.column("request"), " ", max_splits=2)
+        req_len = np.asarray(pc.list_value_length(request))
+        for i in np.flatnonzero((req_len < 2) & good):
+            reasons[int(i)] = "request line is not 'METHOD URL [PROTOCOL]'"
+        good &= req_len >= 2
+
+        if reasons:
+            idx = sorted(reasons)
+            out.reject(lines[idx], [reasons[i] for i in idx])
+            keep = pa.array(good)
+            t, request = t.filter(keep), request.filter(keep)
+            local_ms, off, lines = local_ms[good], off[good], lines[good]
+        n = t.num_rows
+        if n == 0:
+            return empty_events()
+        method = pc.list_element(request, 0)
+        url = pc.list_element(request, 1)
+
+        connect = np.asarray(pc.equal(method, "CONNECT").fill_null(False))
+        status = pc.cast(t.column("status"), pa.int16())
+        code = t.column("code").combine_chunks()
+        vendor_action = pa.array([c.split(":", 1)[0] or None for c in code.dictionary.to_pylist()], pa.string())
+        vendor_action = vendor_action.take(code.indices)
+        action = _actions(vendor_action, status)
+        user, user_raw = users(t.column("user"))
+        cols = {
+            "time": pa.array(local_ms - off, pa.timestamp("ms", tz="UTC")),
+            "client_ip": t.column("client_ip"),
+            "user": user,
+            "user_raw": user_raw,
+            "method": method,
+            "url": url,
+            **_url.split(url, connect),
+            "status": status,
+            "action": action,
+            "vendor_action": vendor_action,
+            "bytes_in": pc.cast(pc.if_else(pc.equal(t.column("bytes"), "-"), "0", t.column("bytes")), pa.int64()),
+            "source_format": constant(self.name, n),
+        }
+        if "referer" in t.column_names:
+            cols["referer"] = dash_to_null(t.column("referer"))
+            cols["user_agent"] = dash_to_null(t.column("user_agent"))
+        return table(cols, lines)
+
+
+class SquidCombined(SquidCommon):
+    """Squid ``combined``: ``common`` plus quoted referer and user agent."""
+
+    name = "squid-combined"
+    description = 'Squid logformat combined: common plus "referer" "user-agent"'
+    columns: ClassVar[list[str]] = [
+        "client_ip",
+        "ident",
+        "user",
+        "date",
+        "zone",
+        "request",
+        "status",
+        "bytes",
+        "referer",
+        "user_agent",
+        "code",
+    ]
+    _sniff = re.compile(_PREFIX + rb' "[^"]*" "(?:[^"\\]|\\.)*"( [A-Z_]+:\S+)?\s*$')
+
+
+def _actions(vendor: pa.Array, status: pa.Array) -> pa.Array:
+    """Normalised action per row, decided once per distinct (code, status) pair."""
+    key = pc.binary_join_element_wise(pc.fill_null(vendor, ""), pc.cast(status, pa.string()), "/")
+    enc = pc.dictionary_encode(key).combine_chunks() if isinstance(key, pa.ChunkedArray) else pc.dictionary_encode(key)
+    names = []
+    for k in enc.dictionary.to_pylist():
+        code, _, st = k.rpartition("/")
+        names.append(squid_action(code, int(st)))
+    return pa.array(names, pa.string()).take(enc.indices)
+
+
+def _offset_ms(zone: str | None) -> int | None:
+    m = _ZONE.match(zone or "")
+    if not m:
+        return None
+    sign = -1 if m.group(1) == "-" else 1
+    return sign * (int(m.group(2)) * 60 + int(m.group(3))) * 60_000
+
+
+def _nth_line_end(block: bytes, n: int) -> int:
+    """Offset just after the n-th non-blank line, so a block splits between lines."""
+    buf = np.frombuffer(block, np.uint8)
+    starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
+    full = np.flatnonzero(ends > starts)
+    nl = np.flatnonzero(buf == 10)
+    return int(nl[full[n - 1]]) + 1

@@ -1,0 +1,356 @@
+"""Ingest: files in, events and quarantined lines out, with a manifest row per file.
+
+The order of work per file: hash it (an identical file is skipped), sniff its
+format, find whether it continues a file already ingested (a log that grew),
+then parse blocks on worker threads while the main thread writes them, in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import FilterlogError, InputError
+from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+from ..workspace import IngestWriter, Workspace
+from .base import Parsed, Reader, constant, line_bounds
+from .registry import get_reader, sniff
+from .source import Block, Source, expand, sha256_file
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file."""
+
+    path: str
+    status: str
+    """ingested, appended (a grown file's new lines), unchanged, empty or failed."""
+    format: str = ""
+    lines: int = 0
+    events: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    repaired: int = 0
+    """Lines whose invalid UTF-8 bytes were replaced by U+FFFD."""
+    message: str = ""
+
+
+@dataclass
+class IngestReport:
+    """Per-file results and totals for one ingest run."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        """Files that could not be ingested."""
+        return [f for f in self.files if f.status == "failed"]
+
+    def total(self, name: str) -> int:
+        """Sum of one count over all files."""
+        return sum(getattr(f, name) for f in self.files)
+
+    def summary(self) -> str:
+        """The closing count line."""
+        done = sum(f.status in ("ingested", "appended") for f in self.files)
+        unchanged = sum(f.status in ("unchanged", "empty") for f in self.files)
+        return (
+            f"{done} files ingested, {unchanged} skipped, {len(self.failed)} failed: "
+            f"{self.total('lines'):,} lines read, {self.total('events'):,} events, "
+            f"{self.total('quarantined'):,} quarantined, {self.total('skipped'):,} header/blank"
+        )
+
+
+def ingest(
+    ws: Workspace,
+    inputs: Iterable[str | Path],
+    fmt: str = "auto",
+    progress: Progress | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+    threads: int = 2,
+) -> IngestReport:
+    """Ingest files, directories and globs into the workspace; never stops at a bad file."""
+    report = IngestReport()
+    files, errors = expand(inputs)
+    for err in errors:
+        report.files.append(FileResult(err.path, "failed", message=str(err)))
+        if on_file:
+            on_file(report.files[-1])
+    reader_cls = None if fmt == "auto" else get_reader(fmt)
+    with ws.lock():
+        cfg = ws.config
+        for path in files:
+            try:
+                result = _ingest_file(
+                    ws, path, reader_cls, cfg.ingest.block_mb << 20, cfg.site.timezone, progress, threads
+                )
+            except FilterlogError as exc:
+                result = FileResult(str(path), "failed", message=str(exc))
+            except OSError as exc:
+                result = FileResult(str(path), "failed", message=f"{path}: cannot read: {exc.strerror or exc}")
+            except Exception as exc:  # a reader bug must not lose the other files
+                log.debug("ingest of %s failed", path, exc_info=True)
+                result = FileResult(str(path), "failed", message=f"{path}: internal error, please report: {exc!r}")
+            report.files.append(result)
+            if on_file:
+                on_file(result)
+    return report
+
+
+def _ingest_file(
+    ws: Workspace,
+    path: Path,
+    reader_cls: type[Reader] | None,
+    block_size: int,
+    tz: str,
+    progress: Progress | None,
+    threads: int,
+) -> FileResult:
+    size = path.stat().st_size
+    sha = sha256_file(path)
+    known = ws.find_by_sha(sha)
+    if known is not None:
+        if progress:
+            progress(size)
+        return FileResult(
+            str(path),
+            "unchanged",
+            known.format or "",
+            message=f"{path}: already ingested ({known.path}, {known.ingested_at}); nothing added",
+        )
+    src = Source(path)
+    head = src.head()
+    if not head:
+        if progress:
+            progress(size)
+        return FileResult(str(path), "empty", message=f"{path}: empty file, nothing to ingest")
+    cls = reader_cls or sniff(head, path)
+    first = head.split(b"\n", 1)[0]
+    head_sha = hashlib.sha256(first).hexdigest()
+    offset, first_line, hasher = _resume_point(ws, src, head_sha)
+    if offset and offset >= _content_size(src, offset):
+        if progress:
+            progress(size)
+        return FileResult(str(path), "unchanged", cls.name, message=f"{path}: no new lines since the last ingest")
+
+    writer = ws.begin(
+        {
+            "path": str(path),
+            "size": size,
+            "sha256": sha,
+            "compression": src.compression,
+            "format": cls.name,
+            "head_sha256": head_sha,
+            "first_line": first_line,
+            "end_line": first_line - 1,
+            "content_bytes": offset,
+        }
+    )
+    try:
+        counts = _stream(src, cls(), writer, sha, block_size, offset, first_line, hasher, tz, progress, threads)
+    except BaseException:
+        writer.abort()
+        raise
+    repaired = int(counts.pop("repaired"))  # type: ignore[call-overload]
+    writer.commit(counts)
+    message = f"{path}: {repaired} lines held invalid UTF-8, replaced by U+FFFD" if repaired else ""
+    return FileResult(
+        str(path),
+        "appended" if offset else "ingested",
+        cls.name,
+        int(counts["lines_read"]),
+        int(counts["events"]),
+        int(counts["quarantined"]),
+        int(counts["skipped"]),
+        repaired,
+        message,
+    )
+
+
+def _resume_point(ws: Workspace, src: Source, head_sha: str) -> tuple[int, int, hashlib._Hash]:
+    """Where new lines start if this file continues one already ingested (a log that grew)."""
+    for row in ws.lineage(head_sha):
+        hasher = hashlib.sha256()
+        left = row.content_bytes
+        stream = src.open()
+        try:
+            while left > 0:
+                chunk = stream.read(min(left, 8 << 20))
+                if not chunk:
+                    break
+                hasher.update(chunk)
+                left -= len(chunk)
+        finally:
+            stream.close()
+        if left == 0 and hasher.hexdigest() == row.content_sha256:
+            return row.content_bytes, row.end_line + 1, hasher
+    return 0, 1, hashlib.sha256()
+
+
+def _content_size(src: Source, offset: int) -> int:
+    """Decompressed size, or just enough to tell whether anything follows ``offset``."""
+    stream = src.open(offset)
+    try:
+        return offset + len(stream.read(1))
+    finally:
+        stream.close()
+
+
+def _prepare(block: Block) -> tuple[Block, int]:
+    """Make the block valid UTF-8, replacing bad bytes (the raw line stays in the source file)."""
+    data = block.data
+    if data.isascii():
+        return block, 0
+    try:
+        data.decode("utf-8")
+        return block, 0
+    except UnicodeDecodeError:
+        fixed = data.decode("utf-8", errors="replace").encode("utf-8")
+        bad = np.frombuffer(fixed, np.uint8)
+        marks = np.flatnonzero((bad[:-2] == 0xEF) & (bad[1:-1] == 0xBF) & (bad[2:] == 0xBD))
+        nl = np.flatnonzero(bad == 10)
+        repaired = len(np.unique(np.searchsorted(nl, marks)))
+        return Block(fixed, block.first_line, block.lines, block.end_offset, block.terminated), repaired
+
+
+def _stream(
+    src: Source,
+    reader: Reader,
+    writer: IngestWriter,
+    sha: str,
+    block_size: int,
+    offset: int,
+    first_line: int,
+    hasher: hashlib._Hash,
+    tz: str,
+    progress: Progress | None,
+    threads: int,
+) -> dict[str, object]:
+    source_id = sha
+    lines = events = quarantined = skipped = repaired = 0
+    complete_bytes, end_line = offset, first_line - 1
+    tmin: int | None = None
+    tmax: int | None = None
+    done_raw = 0
+
+    def work(block: Block) -> tuple[Block, Parsed, int]:
+        fixed, nrep = _prepare(block)
+        return block, reader.parse(fixed.data, fixed.first_line), nrep
+
+    pending: deque[Future[tuple[Block, Parsed, int]]] = deque()
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        blocks = src.blocks(block_size, offset, first_line)
+
+        def fill() -> None:
+            while len(pending) < threads + 1:
+                try:
+                    b = next(blocks)
+                except StopIteration:
+                    return
+                hasher_update(b)
+                pending.append(pool.submit(work, b))
+
+        def hasher_update(b: Block) -> None:
+            nonlocal complete_bytes, end_line
+            if b.terminated:
+                hasher.update(b.data)
+                complete_bytes = b.end_offset
+                end_line = b.first_line + b.lines - 1
+
+        fill()
+        while pending:
+            block, parsed, nrep = pending.popleft().result()
+            fill()
+            repaired += nrep
+            ev = parsed.events
+            n = ev.num_rows
+            if n:
+                ev = pa.Table.from_arrays(
+                    [constant(source_id, n) if name == "source_id" else ev.column(name) for name in ev.column_names],
+                    schema=EVENT_SCHEMA,
+                )
+                t = ev.column("time")
+                lo, hi = pc.min_max(t).values()
+                tmin = lo.value if tmin is None else min(tmin, lo.value)
+                tmax = hi.value if tmax is None else max(tmax, hi.value)
+                _write_by_date(writer, ev, tz)
+            if parsed.bad_lines:
+                writer.write_quarantine(_quarantine_rows(block, parsed, sha, str(src.path)))
+            lines += block.lines
+            events += n
+            quarantined += len(parsed.bad_lines)
+            skipped += parsed.skipped
+            if lines != events + quarantined + skipped:
+                raise FilterlogError(
+                    f"{src.path}: internal error: lines {lines} != events {events} + quarantined {quarantined}"
+                    f" + skipped {skipped} after line {block.first_line + block.lines - 1}"
+                )
+            if progress:
+                raw = src.raw_position
+                progress(max(raw - done_raw, 0))
+                done_raw = max(done_raw, raw)
+    if progress:
+        progress(max(src.path.stat().st_size - done_raw, 0))
+    return {
+        "lines_read": lines,
+        "events": events,
+        "quarantined": quarantined,
+        "skipped": skipped,
+        "end_line": end_line,
+        "content_bytes": complete_bytes,
+        "content_sha256": hasher.hexdigest(),
+        "time_min": _iso(tmin),
+        "time_max": _iso(tmax),
+        "repaired": repaired,
+    }
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return np.datetime64(ms, "ms").astype(str) + "Z"
+
+
+def _write_by_date(writer: IngestWriter, events: pa.Table, tz: str) -> None:
+    """Split by local calendar date in the site's time zone and append to each date's file."""
+    local = pc.local_timestamp(events.column("time").cast(pa.timestamp("ms", tz=tz)))
+    days = pc.cast(local, pa.date32())
+    lo, hi = pc.min_max(days).values()
+    if lo == hi:
+        writer.write_events(str(lo.as_py()), events)
+        return
+    for day in pc.unique(days).to_pylist():
+        writer.write_events(str(day), events.filter(pc.equal(days, pa.scalar(day, pa.date32()))))
+
+
+def _quarantine_rows(block: Block, parsed: Parsed, sha: str, path: str) -> pa.Table:
+    buf = np.frombuffer(block.data, np.uint8)
+    starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
+    idx = np.asarray(parsed.bad_lines, dtype=np.int64) - block.first_line
+    raw = [block.data[starts[i] : ends[i]] for i in idx]
+    n = len(raw)
+    return pa.table(
+        {
+            "source_id": pa.array([sha] * n, pa.string()),
+            "path": pa.array([path] * n, pa.string()),
+            "source_line": pa.array(parsed.bad_lines, pa.int64()),
+            "reason": pa.array(parsed.bad_reasons, pa.string()),
+            "raw": pa.array(raw, pa.binary()),
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+__all__ = ["FileResult", "IngestReport", "InputError", "ingest"]

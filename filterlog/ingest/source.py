@@ -1,0 +1,165 @@
+"""Finding input files and reading them as blocks of whole lines.
+
+Compression is recognised by magic bytes, not by name, because rotated logs
+are often renamed. Blocks end on a newline so a reader never sees half a line;
+memory is bounded by the block size, not by the file.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..errors import InputError
+
+MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\x28\xb5\x2f\xfd", "zstd"))
+MAX_LINE = 64 << 20
+"""A 'line' longer than this is not a log line: the file is refused rather than buffered."""
+
+
+def compression_of(path: Path) -> str | None:
+    """The compression codec named by the file's first bytes, or None for plain text."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    for magic, name in MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def expand(inputs: Iterable[str | Path]) -> tuple[list[Path], list[InputError]]:
+    """Files named by paths, directories (recursively) and glob patterns, in a stable order."""
+    files: list[Path] = []
+    errors: list[InputError] = []
+    for item in inputs:
+        text = str(item)
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if not found:
+                errors.append(InputError(path, "directory holds no files"))
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        elif any(ch in text for ch in "*?["):
+            matched = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            if not matched:
+                errors.append(InputError(text, "no files match this pattern"))
+            files.extend(matched)
+        else:
+            errors.append(InputError(path, "no such file or directory"))
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, errors
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of the file's bytes as stored (compressed files hashed compressed)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Block:
+    """Whole lines from a file, numbered from ``first_line``."""
+
+    data: bytes
+    first_line: int
+    lines: int
+    end_offset: int
+    """Offset in the decompressed content just after this block."""
+    terminated: bool
+    """False when the file's last line had no newline (one was added to ``data``)."""
+
+
+class Source:
+    """One input file opened for reading (plain, gzip, bz2 or zstd)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.compression = compression_of(path)
+        self._raw: pa.NativeFile | None = None
+
+    def open(self, offset: int = 0) -> pa.NativeFile:
+        """A stream of the decompressed content, positioned at ``offset``."""
+        raw = pa.OSFile(str(self.path), "rb")
+        self._raw = raw
+        if self.compression is None:
+            raw.seek(offset)
+            return raw
+        stream = pa.CompressedInputStream(raw, self.compression)
+        left = offset
+        while left > 0:
+            got = stream.read(min(left, 16 << 20))
+            if not got:
+                break
+            left -= len(got)
+        return stream
+
+    @property
+    def raw_position(self) -> int:
+        """How far into the stored file reading has got, for progress bars."""
+        return self._raw.tell() if self._raw is not None and not self._raw.closed else 0
+
+    def head(self, size: int = 64 << 10) -> bytes:
+        """The first ``size`` bytes of content, for sniffing."""
+        stream = self.open()
+        try:
+            return stream.read(size)
+        except OSError as exc:
+            raise InputError(self.path, f"cannot read: {exc}") from exc
+        finally:
+            stream.close()
+
+    def blocks(self, size: int, offset: int = 0, first_line: int = 1) -> Iterator[Block]:
+        """Yield blocks of about ``size`` bytes of whole lines, from ``offset`` on."""
+        stream = self.open(offset)
+        carry = b""
+        line = first_line
+        pos = offset
+        try:
+            while True:
+                try:
+                    chunk = stream.read(size)
+                except OSError as exc:
+                    raise InputError(self.path, f"{_why(exc)} (after line {line - 1})") from exc
+                if not chunk:
+                    break
+                data = carry + chunk if carry else chunk
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    if len(data) > MAX_LINE:
+                        raise InputError(self.path, f"line longer than {MAX_LINE >> 20} MiB: not a text log", line)
+                    carry = data
+                    continue
+                carry = data[cut:]
+                body = data[:cut] if cut < len(data) else data
+                n = body.count(b"\n")
+                pos += len(body)
+                yield Block(body, line, n, pos, True)
+                line += n
+            if carry:
+                pos += len(carry)
+                yield Block(carry + b"\n", line, 1, pos, False)
+        finally:
+            stream.close()
+
+
+def _why(exc: OSError) -> str:
+    text = str(exc)
+    if "Truncated" in text or "truncated" in text:
+        return "compressed file is truncated (incomplete download or still being written?)"
+    return f"cannot read: {text}"

@@ -1,0 +1,289 @@
+"""Squid native ``access.log`` (``logformat squid``), as Squid and its clones write it.
+
+    1157689320.327   2864 10.105.21.199 TCP_MISS/200 10182 GET http://x/ user HIER_DIRECT/1.2.3.4 text/html
+
+Ten space-separated fields; the elapsed time is padded to width six, so runs of
+spaces occur. Many sites append ``"referer" "user-agent"``; ``log_mime_hdrs``
+appends bracketed headers. The block is prepared with numpy (padding zeroed,
+the first field separators turned into a byte no log line holds) and then
+tokenised by Arrow's multithreaded CSV parser, one pass per line layout.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from ..schema import empty_events
+from . import _spans, _url
+from .base import Parsed, Reader, constant, dash_to_null, line_bounds, table, users
+
+_SNIFF = re.compile(rb"^\d{9,11}\.\d{3} +\d+ \S+ [A-Z][A-Z0-9_]*/\d{3} \d+ \S+ \S+ \S+ [A-Z][A-Z0-9_]*/\S+ \S+")
+_CODE = re.compile(r"^([A-Z][A-Z0-9_]*)/(\d{3})$")
+_SEP = 1
+_FIELDS = ["time", "elapsed", "client_ip", "code", "bytes", "method", "url", "user", "hier", "mime"]
+_DICT = pa.dictionary(pa.int32(), pa.string())
+_TYPED = {"time": pa.float64(), "elapsed": pa.int64(), "bytes": pa.int64()}
+_COMMON_TYPES = {
+    "client_ip": pa.string(),
+    "code": _DICT,
+    "method": _DICT,
+    "url": pa.string(),
+    "user": _DICT,
+    "mime": _DICT,
+    "rest": pa.string(),
+    "referer": pa.string(),
+    "user_agent": pa.string(),
+}
+# Layouts: 10 plain fields; + one raw remainder; + quoted referer and user agent.
+_LAYOUTS = {10: _FIELDS, 11: [*_FIELDS, "rest"], 12: [*_FIELDS, "referer", "user_agent"]}
+_MIN_MS, _MAX_MS = 631_152_000_000, 4_102_444_800_000  # 1990-01-01 .. 2100-01-01
+
+
+def squid_action(code: str, status: int) -> str:
+    """Normalise a Squid result code: a 407 is an authentication challenge, never a block."""
+    if "DENIED" in code:
+        return "auth_required" if status == 407 else "blocked"
+    if code.startswith("NONE") and (status == 0 or status >= 400):
+        return "error"
+    return "allowed"
+
+
+class SquidNative(Reader):
+    """Squid ``logformat squid``, with optional quoted referer/user-agent or mime headers."""
+
+    name = "squid"
+    description = "Squid native access.log (logformat squid), with or without trailing referer/user-agent"
+
+    @classmethod
+    def sniff(cls, lines: list[bytes]) -> float:
+        """Share of lines matching the native layout."""
+        lines = [x for x in lines if x.strip()]
+        return sum(bool(_SNIFF.match(x)) for x in lines) / len(lines) if lines else 0.0
+
+    def parse(self, block: bytes, first_line: int) -> Parsed:
+        """Parse a block of whole lines."""
+        buf = _spans.padded(block)
+        m = len(block)
+        pos = _spans.find(buf[:m], b'\n\r "\x01')
+        buf[pos[_SEP]] = ord("?")  # a hostile separator byte must not add a field
+        starts, ends = line_bounds(buf, pos[10])
+        cr = pos[13]
+        lone = cr[buf[cr + 1] != 10]
+        buf[lone] = ord("?")  # Arrow would end a row at a bare CR
+        out = Parsed(pa.table({}))
+        lines = np.arange(len(starts), dtype=np.int64) + first_line
+        blank = ends == starts
+        out.skipped = int(blank.sum())
+
+        sp = pos[32]
+        is_start = np.ones(len(sp), dtype=bool)
+        is_start[1:] = sp[1:] != sp[:-1] + 1
+        run_at = sp[is_start]
+        run_len = np.diff(np.append(np.flatnonzero(is_start), len(sp)))
+        first = np.searchsorted(run_at, starts)
+        count = np.searchsorted(run_at, ends) - first
+        lead = np.zeros(len(starts), dtype=bool)
+        if len(run_at):
+            lead = (count > 0) & (run_at[np.minimum(first, len(run_at) - 1)] == starts)
+        ok = (count >= 9) & ~blank & ~lead
+        short = ~ok & ~blank
+        if short.any():
+            out.reject(lines[short], "not a Squid native line: fewer than 10 space-separated fields")
+
+        k = first[ok]
+        # Zero the elapsed-time padding: "   951" becomes "000951", the same number.
+        pad = run_len[k] - 1
+        if pad.sum():
+            base = np.repeat(run_at[k] + 1, pad)
+            step = np.arange(pad.sum()) - np.repeat(np.cumsum(pad) - pad, pad)
+            buf[base + step] = ord("0")
+        buf[run_at[k[:, None] + np.arange(9)]] = _SEP
+
+        layout = np.zeros(len(starts), dtype=np.int8)
+        layout[ok] = 10
+        rest = ok & (count >= 10)
+        if rest.any():
+            r = first[rest] + 9
+            rest_s = run_at[r] + run_len[r]
+            r_end = ends[rest]
+            nonempty = rest_s < r_end
+            q = _spans.first_from(pos[34], rest_s + 1, r_end)
+            q2 = np.minimum(q, len(buf) - 3)
+            pair = (
+                nonempty
+                & (run_len[r] == 1)
+                & (buf[rest_s] == 34)
+                & (q + 2 < r_end)
+                & (buf[q2 + 1] == 32)
+                & (buf[q2 + 2] == 34)
+                & (buf[np.maximum(r_end - 1, 0)] == 34)
+            )
+            idx = np.flatnonzero(rest)
+            layout[idx[nonempty]] = 11
+            layout[idx[pair]] = 12
+            buf[run_at[r[nonempty]]] = _SEP
+            buf[q2[pair] + 1] = _SEP
+
+        data = pa.py_buffer(buf[:m])
+        tables = []
+        for width in (10, 11, 12):
+            mine = layout == width
+            if mine.any():
+                tables.append(self._layout(data, width, lines[mine], out, int((~blank).sum())))
+        events = [t for t in tables if t.num_rows]
+        if not events:
+            out.events = empty_events()
+        elif len(events) == 1:
+            out.events = events[0]
+        else:
+            merged = pa.concat_tables(events, promote_options="none")
+            out.events = merged.take(pc.sort_indices(merged, [("source_line", "ascending")]))
+        return out
+
+    def _layout(self, data: pa.Buffer, width: int, lines: np.ndarray, out: Parsed, nonblank: int) -> pa.Table:
+        names = _LAYOUTS[width]
+        cols = _csv(data, names, width == 12, len(lines), nonblank)
+        if cols is None:  # the parser disagreed with our line layout: never guess, reject
+            out.reject(lines, "line layout could not be parsed consistently")
+            return empty_events()
+        return self._columns(cols, lines, out)
+
+    def _columns(self, t: pa.Table, lines: np.ndarray, out: Parsed) -> pa.Table:
+        good = np.ones(t.num_rows, dtype=bool)
+        reasons: dict[int, str] = {}
+        t, num_bad = _numbers(t)
+        for name, bad in num_bad.items():
+            for i in np.flatnonzero(bad & good):
+                reasons[int(i)] = f"bad {name} field"
+            good &= ~bad
+
+        code = t.column("code").combine_chunks()
+        code_vals = code.dictionary.to_pylist()
+        parsed = [_CODE.match(v) for v in code_vals]
+        vendor = pa.array([p.group(1) if p else None for p in parsed], pa.string())
+        status_d = pa.array([int(p.group(2)) if p else None for p in parsed], pa.int16())
+        action_d = pa.array([squid_action(p.group(1), int(p.group(2))) if p else None for p in parsed], pa.string())
+        code_ok = np.asarray([p is not None for p in parsed], dtype=bool)[np.asarray(code.indices)]
+        for i in np.flatnonzero(~code_ok & good):
+            reasons[int(i)] = "result field is not CODE/status (fields out of place?)"
+        good &= code_ok
+
+        hier_ok = np.asarray(pc.fill_null(pc.match_substring(t.column("hier"), "/"), False))
+        for i in np.flatnonzero(~hier_ok & good):
+            reasons[int(i)] = "hierarchy field is not CODE/peer (a user name with spaces?)"
+        good &= hier_ok
+
+        ms = np.round(np.asarray(t.column("time")) * 1000.0)
+        in_range = (ms >= _MIN_MS) & (ms < _MAX_MS)
+        for i in np.flatnonzero(~in_range & good):
+            reasons[int(i)] = "time outside 1990-2099"
+        good &= in_range
+
+        if reasons:
+            bad_idx = sorted(reasons)
+            out.reject(lines[bad_idx], [reasons[i] for i in bad_idx])
+            keep = pa.array(good)
+            t = t.filter(keep)
+            code = code.filter(keep)
+            ms = ms[good]
+            lines = lines[good]
+        idx = code.indices
+        method = t.column("method")
+        connect = np.asarray(pc.equal(method.cast(pa.string()), "CONNECT").fill_null(False))
+        parts = _url.split(t.column("url"), connect)
+        user, user_raw = users(t.column("user"))
+        cols = {
+            "time": pa.array(ms.astype(np.int64), pa.timestamp("ms", tz="UTC")),
+            "duration_ms": t.column("elapsed"),
+            "client_ip": t.column("client_ip"),
+            "user": user,
+            "user_raw": user_raw,
+            "method": method,
+            "url": t.column("url"),
+            **parts,
+            "status": status_d.take(idx),
+            "action": action_d.take(idx),
+            "vendor_action": vendor.take(idx),
+            "bytes_in": t.column("bytes"),
+            "content_type": dash_to_null(t.column("mime")),
+            "source_format": constant(self.name, t.num_rows),
+        }
+        if "referer" in t.column_names:
+            cols["referer"] = dash_to_null(t.column("referer"))
+            cols["user_agent"] = dash_to_null(t.column("user_agent"))
+        elif "rest" in t.column_names:
+            rest = t.column("rest")
+            cols["user_agent"] = _header(rest, "User-Agent")
+            cols["referer"] = _header(rest, "Referer")
+        return table(cols, lines)
+
+
+def _header(rest: pa.ChunkedArray, name: str) -> pa.Array:
+    """Pull one request header out of ``log_mime_hdrs`` brackets (escaped or raw CR LF)."""
+    pattern = rf"(?i){name}:(?:\s|%20)*(?P<v>[^\]\r\n%]*(?:%(?:[^0]|0[^dDaA])[^\]\r\n%]*)*)"
+    found = pc.extract_regex(rest, pattern)
+    value = pc.struct_field(found, [0])
+    return pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value)
+
+
+def _csv(data: pa.Buffer, names: list[str], quoted: bool, expect: int, nonblank: int) -> pa.Table | None:
+    """Tokenise with Arrow; return None unless exactly the expected rows came out."""
+    skipped = 0
+
+    def skip(_row: object) -> str:
+        nonlocal skipped
+        skipped += 1
+        return "skip"
+
+    def read(types: dict[str, pa.DataType]) -> pa.Table:
+        return pcsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pcsv.ParseOptions(
+                delimiter=chr(_SEP),
+                quote_char='"' if quoted else False,
+                escape_char="\\" if quoted else False,
+                ignore_empty_lines=True,
+                invalid_row_handler=skip,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: types.get(n, _COMMON_TYPES.get(n, pa.string())) for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=False,
+            ),
+        )
+
+    try:
+        t = read(_TYPED)
+    except pa.ArrowInvalid:
+        skipped = 0
+        t = read({})
+    if t.num_rows != expect or skipped != nonblank - expect:
+        return None
+    return t
+
+
+def _numbers(t: pa.Table) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """Make time, elapsed and bytes numeric; report rows whose text was not a number."""
+    bad: dict[str, np.ndarray] = {}
+    if t.column("time").type == pa.float64():
+        return t, bad
+    checks = {
+        "time": (pa.float64(), pc.match_substring_regex(t.column("time"), r"^\d{1,12}(\.\d{1,6})?$")),
+        "elapsed": (pa.int64(), pc.utf8_is_digit(t.column("elapsed"))),
+        "bytes": (pa.int64(), pc.utf8_is_digit(t.column("bytes"))),
+    }
+    for name, (typ, valid) in checks.items():
+        valid = pc.fill_null(valid, False)
+        bad[name] = ~np.asarray(valid)
+        fixed = pc.if_else(valid, t.column(name), "0")
+        if name != "time":
+            fixed = pc.utf8_slice_codeunits(fixed, -18)  # at most 18 digits fit an int64
+        t = t.set_column(t.column_names.index(name), name, pc.cast(fixed, typ))
+    return t, bad

@@ -1,0 +1,155 @@
+"""The canonical event schema, defined once.
+
+Every reader produces these columns and nothing else; Parquet files, pandas
+dtypes and the documentation table are all derived from ``EVENT_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import SchemaError
+
+DICT = pa.dictionary(pa.int32(), pa.string())
+"""Type for string columns with few distinct values (methods, actions, formats)."""
+
+ACTIONS = ("allowed", "blocked", "auth_required", "error")
+"""The closed vocabulary of the normalised ``action`` column."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the canonical schema."""
+
+    name: str
+    type: pa.DataType
+    nullable: bool
+    doc: str
+    ecs: str = ""
+    """The nearest Elastic Common Schema field, for readers who know ECS."""
+
+
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("time", pa.timestamp("ms", tz="UTC"), False, "when the request was logged (UTC)", "@timestamp"),
+    Column("duration_ms", pa.int64(), True, "elapsed time of the request, if logged", "event.duration"),
+    Column("client_ip", pa.string(), False, "client address as logged", "source.ip"),
+    Column("user", pa.string(), True, "normalised user name: lower case, realm and domain removed", "user.name"),
+    Column("user_raw", pa.string(), True, "user name exactly as logged", "user.original"),
+    Column("device", pa.string(), True, "device name or ID, where the format has one", "host.name"),
+    Column("method", DICT, False, "HTTP method (CONNECT for tunnels)", "http.request.method"),
+    Column("url", pa.string(), False, "URL as logged (CONNECT: host:port)", "url.original"),
+    Column("scheme", DICT, True, "URL scheme, lower case", "url.scheme"),
+    Column("host", pa.string(), True, "host name or IP literal, lower case", "url.domain"),
+    Column("port", pa.int32(), True, "port: explicit, or the scheme's default", "url.port"),
+    Column("path", pa.string(), True, "path part of the URL", "url.path"),
+    Column("query", pa.string(), True, "query string without the '?'", "url.query"),
+    Column("status", pa.int16(), True, "HTTP status code", "http.response.status_code"),
+    Column("action", DICT, False, "filter decision: allowed, blocked, auth_required, error", "event.action"),
+    Column("vendor_action", DICT, True, "the filter's own result code (TCP_DENIED, BLOCKED ...)", "event.outcome"),
+    Column("bytes_in", pa.int64(), True, "bytes sent to the client (download)", "destination.bytes"),
+    Column("bytes_out", pa.int64(), True, "bytes sent by the client (upload)", "source.bytes"),
+    Column("content_type", DICT, True, "reply MIME type", "http.response.mime_type"),
+    Column("vendor_category", DICT, True, "category written by the filter, if any", ""),
+    Column("user_agent", pa.string(), True, "User-Agent request header", "user_agent.original"),
+    Column("referer", pa.string(), True, "Referer request header", "http.request.referrer"),
+    Column("source_format", DICT, False, "name of the reader that parsed the line", ""),
+    Column("source_id", DICT, False, "SHA-256 of the source file (the manifest maps it to a path)", "log.file.hash"),
+    Column("source_line", pa.int64(), False, "1-based line number in the source file", "log.file.line"),
+)
+
+EVENT_SCHEMA = pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in EVENT_COLUMNS])
+"""The Arrow schema of an events table and of every events Parquet file."""
+
+EVENT_NAMES: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("source_id", pa.string(), nullable=False),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("source_line", pa.int64(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("raw", pa.binary(), nullable=False),
+    ]
+)
+"""Rejected lines: where they came from, why, and the exact bytes."""
+
+
+def _as_table(data: pa.Table | pd.DataFrame) -> pa.Table:
+    if isinstance(data, pd.DataFrame):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    return data
+
+
+def conform(data: pa.Table | pd.DataFrame, schema: pa.Schema = EVENT_SCHEMA) -> pa.Table:
+    """Order, cast and complete columns so the result has exactly ``schema``.
+
+    Missing nullable columns are filled with nulls; extra columns are dropped.
+    A missing required column or an impossible cast raises SchemaError.
+    """
+    table = _as_table(data)
+    arrays = []
+    for field in schema:
+        if field.name not in table.column_names:
+            if not field.nullable:
+                raise SchemaError(f"column {field.name!r} is required but missing")
+            arrays.append(pa.nulls(table.num_rows, field.type))
+            continue
+        col = table.column(field.name)
+        if col.type != field.type:
+            try:
+                col = _cast(col, field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise SchemaError(f"column {field.name!r}: cannot cast {col.type} to {field.type}: {exc}") from exc
+        arrays.append(col)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _cast(col: pa.ChunkedArray | pa.Array, to: pa.DataType) -> pa.ChunkedArray | pa.Array:
+    if pa.types.is_dictionary(to) and not pa.types.is_dictionary(col.type):
+        return pc.dictionary_encode(pc.cast(col, to.value_type)).cast(to)
+    if pa.types.is_dictionary(col.type) and not pa.types.is_dictionary(to):
+        return pc.cast(pc.cast(col, col.type.value_type), to)
+    return pc.cast(col, to)
+
+
+def validate(data: pa.Table | pd.DataFrame, schema: pa.Schema = EVENT_SCHEMA) -> None:
+    """Raise SchemaError naming the first column that breaks the schema.
+
+    Checks names, order, types, nulls in required columns and the action vocabulary.
+    """
+    table = _as_table(data)
+    if table.column_names != schema.names:
+        missing = [n for n in schema.names if n not in table.column_names]
+        extra = [n for n in table.column_names if n not in schema.names]
+        raise SchemaError(f"columns differ from the schema: missing {missing}, extra {extra}, or out of order")
+    for field in schema:
+        col = table.column(field.name)
+        if col.type != field.type:
+            raise SchemaError(f"column {field.name!r} has type {col.type}, expected {field.type}")
+        if not field.nullable and col.null_count:
+            raise SchemaError(f"column {field.name!r} has {col.null_count} nulls but is required")
+    if "action" in schema.names and table.num_rows:
+        bad = pc.invert(pc.is_in(pc.cast(table.column("action"), pa.string()), pa.array(ACTIONS)))
+        if pc.any(bad).as_py():
+            raise SchemaError("column 'action' holds values outside " + ", ".join(ACTIONS))
+
+
+def empty_events() -> pa.Table:
+    """A zero-row events table with the canonical schema."""
+    return EVENT_SCHEMA.empty_table()
+
+
+def pandas_dtypes() -> dict[str, object]:
+    """Pandas dtypes matching the schema, for frames built without Arrow."""
+    return {c.name: pd.ArrowDtype(c.type) for c in EVENT_COLUMNS}
+
+
+def markdown_table() -> str:
+    """The schema as a Markdown table, for the README and docs tests."""
+    rows = ["| column | type | nullable | meaning |", "|---|---|---|---|"]
+    rows += [f"| {c.name} | {c.type} | {'yes' if c.nullable else 'no'} | {c.doc} |" for c in EVENT_COLUMNS]
+    return "\n".join(rows)

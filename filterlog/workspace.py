@@ -1,0 +1,297 @@
+"""The workspace: one directory holding a school's events, findings, reports and state.
+
+Writes are atomic at the level of one ingested file: data is written to
+temporary files, the manifest row is marked pending, files are renamed into
+place, then the row is marked done. A run killed at any point is undone by
+``recover()`` at the start of the next run, so the workspace always looks as
+it did before or after each file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import config as _config
+from .errors import WorkspaceError
+from .schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+
+ENV = "FILTERLOG_WORKSPACE"
+DEFAULT = "filterlog-data"
+_SCHEMA_VERSION = 1
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ingests (
+    ingest_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    compression TEXT,
+    format TEXT,
+    head_sha256 TEXT,
+    first_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    content_bytes INTEGER NOT NULL,
+    content_sha256 TEXT,
+    lines_read INTEGER NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    quarantined INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    time_min TEXT,
+    time_max TEXT,
+    ingested_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done'))
+);
+CREATE INDEX IF NOT EXISTS ingests_sha ON ingests (sha256);
+CREATE INDEX IF NOT EXISTS ingests_head ON ingests (head_sha256);
+"""
+
+
+def resolve(path: str | Path | None) -> Path:
+    """The workspace directory: the given path, else $FILTERLOG_WORKSPACE, else ./filterlog-data."""
+    return Path(path or os.environ.get(ENV) or DEFAULT)
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    """One ingested file (or the newly appended part of a grown file)."""
+
+    ingest_id: str
+    path: str
+    size: int
+    sha256: str
+    compression: str | None
+    format: str | None
+    head_sha256: str | None
+    first_line: int
+    end_line: int
+    content_bytes: int
+    content_sha256: str | None
+    lines_read: int
+    events: int
+    quarantined: int
+    skipped: int
+    time_min: str | None
+    time_max: str | None
+    ingested_at: str
+    state: str
+
+
+class Workspace:
+    """A workspace directory, created owner-only on first use."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = resolve(root)
+        self._db: sqlite3.Connection | None = None
+
+    # layout -----------------------------------------------------------------
+    @property
+    def events_dir(self) -> Path:
+        """Canonical events, one ``date=YYYY-MM-DD`` folder per local day."""
+        return self.root / "events"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Rejected lines with reasons."""
+        return self.root / "quarantine"
+
+    @property
+    def config_path(self) -> Path:
+        """The site configuration file."""
+        return self.root / "filterlog.toml"
+
+    def create(self) -> Workspace:
+        """Make the directory tree (mode 0700) and the default config if missing."""
+        try:
+            old = os.umask(0o077)
+            try:
+                for d in (
+                    self.root,
+                    self.events_dir,
+                    self.quarantine_dir,
+                    self.root / "findings",
+                    self.root / "categories",
+                    self.root / "reports",
+                ):
+                    d.mkdir(parents=True, exist_ok=True)
+                    os.chmod(d, 0o700)
+                if not self.config_path.exists():
+                    self.config_path.write_text(_config.DEFAULT_TOML, encoding="utf-8")
+            finally:
+                os.umask(old)
+        except OSError as exc:
+            raise WorkspaceError(f"{self.root}: cannot create workspace: {exc.strerror or exc}") from exc
+        return self
+
+    @property
+    def config(self) -> _config.Config:
+        """The site configuration (defaults where the file is silent)."""
+        return _config.load(self.config_path)
+
+    # database ---------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The workspace SQLite database, with the schema in place."""
+        if self._db is None:
+            self.create()
+            path = self.root / "filterlog.db"
+            fresh = not path.exists()
+            old = os.umask(0o077)
+            try:
+                con = sqlite3.connect(path, isolation_level=None, timeout=30)
+            finally:
+                os.umask(old)
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+            con.executescript(_DDL)
+            if fresh:
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(_SCHEMA_VERSION),))
+            self._db = con
+        return self._db
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def manifest(self, state: str = "done") -> list[ManifestRow]:
+        """Manifest rows in ingest order."""
+        rows = self.db.execute("SELECT * FROM ingests WHERE state = ? ORDER BY ingested_at, rowid", (state,))
+        return [ManifestRow(**dict(r)) for r in rows]
+
+    def find_by_sha(self, sha: str) -> ManifestRow | None:
+        """A completed ingest of a file with exactly these bytes."""
+        r = self.db.execute("SELECT * FROM ingests WHERE sha256 = ? AND state = 'done' LIMIT 1", (sha,)).fetchone()
+        return ManifestRow(**dict(r)) if r else None
+
+    def lineage(self, head_sha: str) -> list[ManifestRow]:
+        """Completed ingests whose content began with the same first line, longest first."""
+        rows = self.db.execute(
+            "SELECT * FROM ingests WHERE head_sha256 = ? AND state = 'done' ORDER BY content_bytes DESC", (head_sha,)
+        )
+        return [ManifestRow(**dict(r)) for r in rows]
+
+    # locking and recovery ---------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[Workspace]:
+        """Hold the workspace for one run; a second run gets a clear error, not a corrupt workspace."""
+        self.create()
+        path = self.root / ".lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                raise WorkspaceError(
+                    f"{self.root}: workspace is in use by another filterlog run (pid {holder}); try again when it ends"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            self.recover()
+            yield self
+        finally:
+            os.close(fd)
+
+    def recover(self) -> list[str]:
+        """Undo what a killed run left half-done; returns the ingest ids removed."""
+        pending = [r["ingest_id"] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")]
+        for tmp in self.root.glob("**/*.tmp"):
+            tmp.unlink(missing_ok=True)
+        for ingest_id in pending:
+            for f in self.events_dir.glob(f"date=*/{ingest_id}.parquet"):
+                f.unlink()
+            (self.quarantine_dir / f"{ingest_id}.parquet").unlink(missing_ok=True)
+            self.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (ingest_id,))
+        for d in self.events_dir.glob("date=*"):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        return pending
+
+    # writing ----------------------------------------------------------------
+    def begin(self, row: dict[str, object]) -> IngestWriter:
+        """Register a pending ingest and return the writer for its data."""
+        ingest_id = uuid.uuid4().hex
+        values = {
+            **row,
+            "ingest_id": ingest_id,
+            "state": "pending",
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        cols = ", ".join(values)
+        self.db.execute(f"INSERT INTO ingests ({cols}) VALUES ({', '.join('?' * len(values))})", tuple(values.values()))
+        return IngestWriter(self, ingest_id)
+
+
+class IngestWriter:
+    """Writes one ingest's events (one Parquet file per local date) and quarantine, atomically."""
+
+    def __init__(self, ws: Workspace, ingest_id: str) -> None:
+        self.ws = ws
+        self.ingest_id = ingest_id
+        self._events: dict[str, pq.ParquetWriter] = {}
+        self._quarantine: pq.ParquetWriter | None = None
+        self._tmp: list[tuple[Path, Path]] = []
+
+    def _open(self, final: Path, schema: pa.Schema) -> pq.ParquetWriter:
+        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = final.with_name(final.name + ".tmp")
+        self._tmp.append((tmp, final))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        return pq.ParquetWriter(tmp, schema, compression="zstd", compression_level=1)
+
+    def write_events(self, day: str, events: pa.Table) -> None:
+        """Append events of one local date (``YYYY-MM-DD``)."""
+        writer = self._events.get(day)
+        if writer is None:
+            final = self.ws.events_dir / f"date={day}" / f"{self.ingest_id}.parquet"
+            writer = self._events[day] = self._open(final, EVENT_SCHEMA)
+        writer.write_table(events, row_group_size=1 << 20)
+
+    def write_quarantine(self, rows: pa.Table) -> None:
+        """Append rejected lines."""
+        if self._quarantine is None:
+            self._quarantine = self._open(self.ws.quarantine_dir / f"{self.ingest_id}.parquet", QUARANTINE_SCHEMA)
+        self._quarantine.write_table(rows)
+
+    def commit(self, counts: dict[str, object]) -> None:
+        """Close, move files into place, and mark the manifest row done."""
+        for w in [*self._events.values(), *([self._quarantine] if self._quarantine else [])]:
+            w.close()
+        for tmp, _ in self._tmp:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for tmp, final in self._tmp:
+            os.replace(tmp, final)
+        sets = ", ".join(f"{k} = ?" for k in counts)
+        self.ws.db.execute(
+            f"UPDATE ingests SET {sets}, state = 'done' WHERE ingest_id = ?", (*counts.values(), self.ingest_id)
+        )
+
+    def abort(self) -> None:
+        """Throw away everything this ingest wrote."""
+        for w in [*self._events.values(), *([self._quarantine] if self._quarantine else [])]:
+            try:
+                w.close()
+            except OSError:
+                pass
+        for tmp, final in self._tmp:
+            tmp.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)
+        self.ws.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (self.ingest_id,))
