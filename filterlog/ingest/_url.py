@@ -40,8 +40,15 @@ def split(urls: pa.Array | pa.ChunkedArray, authority_only: np.ndarray | None = 
         e = np.where(nulls, s, e)
     pos = _spans.find(buf[: len(buf) - _spans.PAD], b":/?#@[]")
 
-    # scheme://
-    colon = _spans.first_from(pos[ord(":")], s, e)
+    # scheme://  -- http:// and https:// are checked at fixed offsets; others searched for
+    colon = np.full(n, -1, dtype=np.int64)
+    for width in (4, 5):
+        at = np.minimum(s + width, len(buf) - 3)
+        hit = (colon < 0) & (buf[at] == 58) & (buf[at + 1] == 47) & (buf[at + 2] == 47) & (e - s > width + 2)
+        colon[hit] = at[hit]
+    rest = np.flatnonzero(colon < 0)
+    if len(rest):
+        colon[rest] = _spans.first_from(pos[ord(":")], s[rest], e[rest])
     c = np.minimum(colon, len(buf) - 3)
     has_scheme = (colon < e) & (colon - s >= 2) & (colon - s <= 10) & (buf[c + 1] == 47) & (buf[c + 2] == 47)
     bare = np.zeros(n, dtype=bool) if authority_only is None else authority_only & ~has_scheme
@@ -60,8 +67,11 @@ def split(urls: pa.Array | pa.ChunkedArray, authority_only: np.ndarray | None = 
     port_colon = _spans.first_from(pos[ord(":")], after_host, auth_e)
     host_s = np.where(bracket & (close < auth_e), host_s + 1, host_s)
     host_e = np.where(bracket & (close < auth_e), close, port_colon)
-    port, port_ok = _spans.digits(buf, port_colon + 1, auth_e, width=5)
-    port_ok &= has_host & (port_colon < auth_e) & (port <= 65535)
+    explicit = np.flatnonzero(has_host & (port_colon < auth_e))
+    port = np.zeros(n, dtype=np.int64)
+    port_ok = np.zeros(n, dtype=bool)
+    port[explicit], port_ok[explicit] = _spans.digits(buf, port_colon[explicit] + 1, auth_e[explicit], width=5)
+    port_ok &= port <= 65535
 
     scheme_arr = _spans.strings(buf, s, np.where(has_scheme, colon, s), has_scheme)
     scheme_arr = pc.utf8_lower(scheme_arr)

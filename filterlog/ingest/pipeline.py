@@ -238,58 +238,53 @@ def _stream(
     progress: Progress | None,
     threads: int,
 ) -> dict[str, object]:
-    source_id = sha
+    """Parse and write blocks on worker threads; account for every line in order on this one."""
     lines = events = quarantined = skipped = repaired = 0
     complete_bytes, end_line = offset, first_line - 1
     tmin: int | None = None
     tmax: int | None = None
     done_raw = 0
 
-    def work(block: Block) -> tuple[Block, Parsed, int]:
+    def work(number: int, block: Block) -> tuple[Block, Parsed, int, tuple[int, int] | None]:
         fixed, nrep = _prepare(block)
-        return block, reader.parse(fixed.data, fixed.first_line), nrep
+        parsed = reader.parse(fixed.data, fixed.first_line)
+        span = None
+        if parsed.events.num_rows:
+            ev = _with_source(parsed.events, sha)
+            lo, hi = pc.min_max(ev.column("time")).values()
+            span = (lo.value, hi.value)
+            _write_by_date(writer, number, ev, tz)
+        return block, parsed, nrep, span
 
-    pending: deque[Future[tuple[Block, Parsed, int]]] = deque()
+    pending: deque[Future[tuple[Block, Parsed, int, tuple[int, int] | None]]] = deque()
+    blocks = enumerate(src.blocks(block_size, offset, first_line))
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        blocks = src.blocks(block_size, offset, first_line)
 
         def fill() -> None:
+            nonlocal complete_bytes, end_line
             while len(pending) < threads + 1:
                 try:
-                    b = next(blocks)
+                    number, b = next(blocks)
                 except StopIteration:
                     return
-                hasher_update(b)
-                pending.append(pool.submit(work, b))
-
-        def hasher_update(b: Block) -> None:
-            nonlocal complete_bytes, end_line
-            if b.terminated:
-                hasher.update(b.data)
-                complete_bytes = b.end_offset
-                end_line = b.first_line + b.lines - 1
+                if b.terminated:
+                    hasher.update(b.data)
+                    complete_bytes = b.end_offset
+                    end_line = b.first_line + b.lines - 1
+                pending.append(pool.submit(work, number, b))
 
         fill()
         while pending:
-            block, parsed, nrep = pending.popleft().result()
+            block, parsed, nrep, span = pending.popleft().result()
             fill()
             repaired += nrep
-            ev = parsed.events
-            n = ev.num_rows
-            if n:
-                ev = pa.Table.from_arrays(
-                    [constant(source_id, n) if name == "source_id" else ev.column(name) for name in ev.column_names],
-                    schema=EVENT_SCHEMA,
-                )
-                t = ev.column("time")
-                lo, hi = pc.min_max(t).values()
-                tmin = lo.value if tmin is None else min(tmin, lo.value)
-                tmax = hi.value if tmax is None else max(tmax, hi.value)
-                _write_by_date(writer, ev, tz)
+            if span:
+                tmin = span[0] if tmin is None else min(tmin, span[0])
+                tmax = span[1] if tmax is None else max(tmax, span[1])
             if parsed.bad_lines:
                 writer.write_quarantine(_quarantine_rows(block, parsed, sha, str(src.path)))
             lines += block.lines
-            events += n
+            events += parsed.events.num_rows
             quarantined += len(parsed.bad_lines)
             skipped += parsed.skipped
             if lines != events + quarantined + skipped:
@@ -317,22 +312,30 @@ def _stream(
     }
 
 
+def _with_source(events: pa.Table, sha: str) -> pa.Table:
+    n = events.num_rows
+    return pa.Table.from_arrays(
+        [constant(sha, n) if name == "source_id" else events.column(name) for name in events.column_names],
+        schema=EVENT_SCHEMA,
+    )
+
+
 def _iso(ms: int | None) -> str | None:
     if ms is None:
         return None
     return np.datetime64(ms, "ms").astype(str) + "Z"
 
 
-def _write_by_date(writer: IngestWriter, events: pa.Table, tz: str) -> None:
+def _write_by_date(writer: IngestWriter, number: int, events: pa.Table, tz: str) -> None:
     """Split by local calendar date in the site's time zone and append to each date's file."""
     local = pc.local_timestamp(events.column("time").cast(pa.timestamp("ms", tz=tz)))
     days = pc.cast(local, pa.date32())
     lo, hi = pc.min_max(days).values()
     if lo == hi:
-        writer.write_events(str(lo.as_py()), events)
+        writer.write_events(str(lo.as_py()), number, events)
         return
     for day in pc.unique(days).to_pylist():
-        writer.write_events(str(day), events.filter(pc.equal(days, pa.scalar(day, pa.date32()))))
+        writer.write_events(str(day), number, events.filter(pc.equal(days, pa.scalar(day, pa.date32()))))
 
 
 def _quarantine_rows(block: Block, parsed: Parsed, sha: str, path: str) -> pa.Table:

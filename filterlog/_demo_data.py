@@ -1,0 +1,1706 @@
+"""Tables behind :mod:`filterlog.demo`: names, sites, user agents and planted scenarios.
+
+The generator in ``demo.py`` is an algorithm over these tables; keeping the data here lets a
+reader change what a demo day looks like (another site, another planted behaviour) without
+touching the vectorised code. Everything here is plain Python data, read once per run.
+
+Hosts were chosen to look like a UK secondary school's day. Background sites are
+deliberately misuse-free: non-business sites carry no weight inside lessons, and no
+background host is on an adult, gambling, VPN/proxy or hacking list. The planted
+scenarios (at the bottom) use real category members (UT1 ``vpn``, ``redirector``,
+``gambling``, ``agressif``, ``hacking``, ``audio-video`` ...) so that list-based detectors
+can find them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+SCHOOL_DOMAIN = "oakfieldacademy.org.uk"
+"""The fictional school's own web site."""
+
+SCHOOL_TENANT = "oakfieldacademy"
+"""The school's Microsoft 365 tenant name (SharePoint / OneDrive host prefix)."""
+
+FIRST_NAMES = (
+    "adam",
+    "aisha",
+    "alex",
+    "alfie",
+    "amelia",
+    "amir",
+    "amy",
+    "archie",
+    "ava",
+    "ben",
+    "bethany",
+    "callum",
+    "charlie",
+    "chloe",
+    "daniel",
+    "david",
+    "ella",
+    "ellie",
+    "emily",
+    "emma",
+    "ethan",
+    "evie",
+    "fatima",
+    "finley",
+    "freddie",
+    "george",
+    "grace",
+    "hannah",
+    "harry",
+    "harvey",
+    "isabella",
+    "isla",
+    "jack",
+    "jacob",
+    "james",
+    "jasmine",
+    "jessica",
+    "joseph",
+    "joshua",
+    "katie",
+    "kai",
+    "layla",
+    "leo",
+    "lily",
+    "logan",
+    "lucy",
+    "luke",
+    "maisie",
+    "mason",
+    "matthew",
+    "mia",
+    "millie",
+    "mohammed",
+    "molly",
+    "noah",
+    "olivia",
+    "oliver",
+    "oscar",
+    "phoebe",
+    "poppy",
+    "priya",
+    "rachel",
+    "reuben",
+    "riley",
+    "rosie",
+    "ruby",
+    "ryan",
+    "sam",
+    "sarah",
+    "scarlett",
+    "sienna",
+    "sophie",
+    "thomas",
+    "toby",
+    "tyler",
+    "william",
+    "yusuf",
+    "zara",
+    "zain",
+    "paul",
+    "helen",
+    "karen",
+    "mark",
+    "claire",
+    "andrew",
+    "julie",
+    "simon",
+    "nicola",
+    "richard",
+    "joanne",
+    "stephen",
+    "louise",
+)
+
+SURNAMES = (
+    "smith",
+    "jones",
+    "taylor",
+    "brown",
+    "williams",
+    "wilson",
+    "johnson",
+    "davies",
+    "patel",
+    "robinson",
+    "wright",
+    "thompson",
+    "evans",
+    "walker",
+    "white",
+    "roberts",
+    "green",
+    "hall",
+    "thomas",
+    "clarke",
+    "jackson",
+    "wood",
+    "harris",
+    "edwards",
+    "turner",
+    "martin",
+    "cooper",
+    "hill",
+    "ward",
+    "hughes",
+    "moore",
+    "clark",
+    "king",
+    "harrison",
+    "lewis",
+    "baker",
+    "lee",
+    "allen",
+    "morris",
+    "khan",
+    "scott",
+    "watson",
+    "davis",
+    "parker",
+    "james",
+    "bennett",
+    "young",
+    "phillips",
+    "richardson",
+    "mitchell",
+    "bailey",
+    "carter",
+    "cook",
+    "singh",
+    "shaw",
+    "bell",
+    "collins",
+    "morgan",
+    "kelly",
+    "begum",
+    "miller",
+    "cox",
+    "hussain",
+    "marshall",
+    "simpson",
+    "price",
+    "anderson",
+    "adams",
+    "wilkinson",
+    "ali",
+    "ahmed",
+    "foster",
+    "ellis",
+    "murphy",
+    "chapman",
+    "mason",
+    "gray",
+    "richards",
+    "webb",
+    "griffiths",
+    "hunt",
+    "palmer",
+    "campbell",
+    "holmes",
+    "mills",
+    "rogers",
+    "barnes",
+    "knight",
+    "matthews",
+    "barker",
+    "powell",
+    "stevens",
+    "kaur",
+    "fisher",
+    "butler",
+    "dixon",
+    "russell",
+    "harvey",
+    "pearson",
+    "graham",
+    "fletcher",
+    "okafor",
+    "nowak",
+    "kowalski",
+    "obrien",
+    "mcdonald",
+    "fraser",
+    "rahman",
+    "chowdhury",
+)
+
+YEAR_GROUPS = ("year7", "year8", "year9", "year10", "year11", "year12", "year13")
+YEAR_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.6, 0.55)
+
+# --- devices and user agents --------------------------------------------------------------
+
+_CHROME = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36"
+
+DEVICE_KINDS: tuple[tuple[str, str, bool], ...] = (
+    # (device-name prefix, user agent, runs Windows Update)
+    ("PC", f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) {_CHROME}", True),
+    ("CB", f"Mozilla/5.0 (X11; CrOS x86_64 16328.65.0) {_CHROME}", False),
+    ("LT", f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) {_CHROME} Edg/141.0.0.0", True),
+    (
+        "IPAD",
+        "Mozilla/5.0 (iPad; CPU OS 18_6 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1",
+        False,
+    ),
+    (
+        "MAC",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.6 Safari/605.1.15",
+        False,
+    ),
+    ("PC", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:144.0) Gecko/20100101 Firefox/144.0", True),
+)
+PUPIL_DEVICE_WEIGHTS = (0.52, 0.38, 0.0, 0.05, 0.0, 0.05)
+STAFF_DEVICE_WEIGHTS = (0.2, 0.0, 0.55, 0.1, 0.1, 0.05)
+
+OS_UPDATE_UAS = (
+    "Microsoft-Delivery-Optimization/10.0",
+    "Windows-Update-Agent/1023.805.1022.0 Client-Protocol/2.71",
+    "Microsoft BITS/7.8",
+)
+APP_UAS = (
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.18129; Pro)",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Teams/25290.205.4069.4894 Chrome/130.0.6723.191 Electron/33.2.1 Safari/537.36",
+    "OneDriveSyncEngine/25.189.0928.0002",
+)
+
+# --- resource templates ---------------------------------------------------------------------
+# A template is (path prefix, path suffix, kind, mime). A random token goes between prefix and
+# suffix when the prefix contains "{id}" it is split there instead (see demo._split_template).
+
+KINDS = ("page", "script", "style", "image", "font", "json", "beacon", "media", "update", "connect")
+
+GENERIC_ASSETS: tuple[tuple[str, str, str, str], ...] = (
+    ("/static/js/main.{id}", ".js", "script", "application/javascript"),
+    ("/assets/js/vendor.{id}", ".min.js", "script", "application/javascript"),
+    ("/_next/static/chunks/{id}", ".js", "script", "application/javascript"),
+    ("/static/css/main.{id}", ".css", "style", "text/css"),
+    ("/assets/css/site.{id}", ".min.css", "style", "text/css"),
+    ("/images/{id}", ".jpg", "image", "image/jpeg"),
+    ("/img/{id}", ".png", "image", "image/png"),
+    ("/media/{id}", ".webp", "image", "image/webp"),
+    ("/icons/{id}", ".svg", "image", "image/svg+xml"),
+    ("/favicon.ico", "", "image", "image/x-icon"),
+    ("/fonts/{id}", ".woff2", "font", "font/woff2"),
+    ("/api/v1/{id}", "", "json", "application/json"),
+    ("/ajax/{id}", ".json", "json", "application/json"),
+)
+GENERIC_ASSET_WEIGHTS = (10, 5, 5, 4, 3, 12, 9, 6, 4, 2, 3, 7, 3)
+
+HOST_TEMPLATES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    # third parties
+    "www.google-analytics.com": (
+        ("/g/collect?v=2&tid=G-{id}", "&en=page_view", "beacon", "image/gif"),
+        ("/analytics.js", "", "script", "text/javascript"),
+    ),
+    "www.googletagmanager.com": (("/gtag/js?id=G-{id}", "", "script", "application/javascript"),),
+    "securepubads.g.doubleclick.net": (
+        ("/tag/js/gpt.js", "", "script", "text/javascript"),
+        ("/pagead/managed/js/gpt/m2026111301/pubads_impl.js", "", "script", "text/javascript"),
+    ),
+    "pagead2.googlesyndication.com": (
+        ("/pagead/js/adsbygoogle.js?client=ca-pub-{id}", "", "script", "text/javascript"),
+        ("/pagead/show_ads_impl.js", "", "script", "text/javascript"),
+    ),
+    "c.amazon-adsystem.com": (("/aax2/apstag.js", "", "script", "text/javascript"),),
+    "acdn.adnxs.com": (("/ast/ast.js", "", "script", "application/javascript"),),
+    "cdn.taboola.com": (("/libtrc/{id}/loader.js", "", "script", "application/javascript"),),
+    "static.hotjar.com": (("/c/hotjar-{id}.js?sv=6", "", "script", "application/javascript"),),
+    "connect.facebook.net": (("/en_US/fbevents.js", "", "script", "application/javascript"),),
+    "bat.bing.com": (("/bat.js", "", "script", "application/javascript"),),
+    "fonts.googleapis.com": (("/css2?family=Roboto:wght@400;700&display=swap", "", "style", "text/css"),),
+    "fonts.gstatic.com": (("/s/roboto/v32/{id}", ".woff2", "font", "font/woff2"),),
+    "cdnjs.cloudflare.com": (("/ajax/libs/jquery/3.7.1/jquery.min.js", "", "script", "application/javascript"),),
+    "cdn.jsdelivr.net": (
+        ("/npm/bootstrap@5.3.3/dist/js/bootstrap.bundle.min.js", "", "script", "application/javascript"),
+    ),
+    "ajax.googleapis.com": (("/ajax/libs/jquery/3.6.0/jquery.min.js", "", "script", "text/javascript"),),
+    # streaming and site-specific assets
+    "i.ytimg.com": (("/vi/{id}", "/hqdefault.jpg", "image", "image/jpeg"),),
+    "rr3---sn-aigl6ned.googlevideo.com": (
+        ("/videoplayback?expire=1763{id}", "&itag=243&mime=video%2Fwebm&range=0-1048575", "media", "video/webm"),
+    ),
+    "rr5---sn-aigzrn7e.googlevideo.com": (
+        ("/videoplayback?expire=1763{id}", "&itag=251&mime=audio%2Fwebm", "media", "audio/webm"),
+    ),
+    "v16-webapp-prime.tiktok.com": (("/video/tos/useast2a/{id}", "/?mime_type=video_mp4", "media", "video/mp4"),),
+    "upload.wikimedia.org": (("/wikipedia/commons/thumb/{id}", ".png", "image", "image/png"),),
+    # OS updates
+    "2.tlu.dl.delivery.mp.microsoft.com": (
+        ("/filestreamingservice/files/{id}", "?P1=1763&P2=404&P3=2&P4=", "update", "application/octet-stream"),
+    ),
+    "7.tlu.dl.delivery.mp.microsoft.com": (
+        ("/filestreamingservice/files/{id}", "?P1=1763&P2=404&P3=2&P4=", "update", "application/octet-stream"),
+    ),
+    "download.windowsupdate.com": (
+        (
+            "/c/msdownload/update/software/secu/2026/10/windows11.0-kb50{id}",
+            "-x64.cab",
+            "update",
+            "application/vnd.ms-cab-compressed",
+        ),
+        (
+            "/d/msdownload/update/software/defu/2026/11/am_delta_patch_1.421.{id}",
+            ".exe",
+            "update",
+            "application/octet-stream",
+        ),
+    ),
+    "au.download.windowsupdate.com": (
+        ("/c/msdownload/update/others/2026/11/{id}", ".cab", "update", "application/vnd.ms-cab-compressed"),
+    ),
+    "officecdn.microsoft.com": (
+        (
+            "/pr/492350f6-3a01-4f97-b9c0-c7c6ddf67d60/Office/Data/16.0.{id}",
+            "/stream.x64.x-none.dat",
+            "update",
+            "application/octet-stream",
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """A web site a browser visits: its page hosts, asset hosts and page paths."""
+
+    name: str
+    pages: tuple[str, ...]
+    assets: tuple[str, ...]
+    paths: tuple[str, ...]
+    work: float
+    """Relative popularity inside lessons (0 for non-business sites)."""
+    free: float
+    """Relative popularity before school, at break and lunch, and after school."""
+    ads: bool = False
+    """Pages carry display adverts (which the filter sometimes blocks)."""
+
+
+_Q = (
+    "photosynthesis word equation",
+    "how to find the area of a circle",
+    "french past tense avoir",
+    "periodic table groups",
+    "macbeth act 1 scene 7 summary",
+    "pythagoras theorem examples",
+    "simultaneous equations",
+    "river erosion processes",
+    "spanish numbers 1-100",
+    "python for loop",
+    "how to cite a website harvard",
+    "montserrat volcano case study",
+    "romeo and juliet themes",
+    "kinetic energy formula",
+    "osmosis required practical",
+    "electrolysis of brine",
+    "plate tectonics diagram",
+    "cold war timeline",
+    "animal cell diagram labelled",
+    "how to write a persuasive speech",
+    "aerobic respiration equation",
+    "density formula",
+    "ks3 fractions worksheet",
+    "weather tomorrow",
+    "half term dates 2026",
+    "ucas personal statement tips",
+    "a level biology specification aqa",
+    "converting fractions to decimals",
+    "the tempest context",
+    "tropical rainforest layers",
+    "how to make a pie chart in excel",
+    "capital of australia",
+    "an inspector calls quotes",
+    "standard form calculator",
+    "germany 1918 to 1939 revision",
+    "hooke's law practical",
+    "ohm's law",
+    "past papers edexcel maths",
+    "global warming causes",
+    "how to revise for mocks",
+)
+
+
+def _search(prefix: str, suffix: str) -> tuple[str, ...]:
+    """Search-result paths for the innocent school queries above."""
+    return tuple(prefix + q.replace("'", "%27").replace(" ", "+") + suffix for q in _Q)
+
+
+_MS = SCHOOL_TENANT
+SITES: tuple[Site, ...] = (
+    Site(
+        "google",
+        ("www.google.com", "www.google.co.uk"),
+        ("www.gstatic.com", "ssl.gstatic.com", "apis.google.com", "fonts.gstatic.com"),
+        ("/", "/webhp", *_search("/search?q=", "&sourceid=chrome&ie=UTF-8")),
+        40,
+        25,
+    ),
+    Site(
+        "bitesize",
+        ("www.bbc.co.uk",),
+        ("static.files.bbci.co.uk", "ichef.bbci.co.uk"),
+        (
+            "/bitesize",
+            "/bitesize/subjects/z{id}",
+            "/bitesize/guides/z{id}/revision/1",
+            "/bitesize/articles/z{id}",
+            "/bitesize/topics/z{id}",
+            "/bitesize/examspecs/z{id}",
+        ),
+        35,
+        6,
+    ),
+    Site(
+        "office",
+        ("www.office.com", "outlook.office.com", "outlook.office365.com"),
+        ("res.cdn.office.net", "res-1.cdn.office.net", "aadcdn.msauth.net"),
+        ("/", "/mail/", "/mail/inbox/id/{id}", "/calendar/view/week", "/owa/", "/launch/word", "/launch/powerpoint"),
+        30,
+        12,
+    ),
+    Site(
+        "ms-login",
+        ("login.microsoftonline.com",),
+        ("aadcdn.msauth.net",),
+        (
+            "/common/oauth2/v2.0/authorize?client_id=4765445b-32c6-49b0-83e6-1d93765276ca"
+            "&redirect_uri=https%3A%2F%2Fwww.office.com%2Flandingv2&response_type=code%20id_token"
+            "&scope=openid%20profile&response_mode=form_post&nonce={id}",
+            "/common/login",
+            "/kmsi",
+            "/common/reprocess?ctx={id}",
+        ),
+        6,
+        3,
+    ),
+    Site(
+        "teams",
+        ("teams.microsoft.com",),
+        ("statics.teams.cdn.office.net",),
+        (
+            "/v2/",
+            "/_#/school/classroom/General?threadId=19:{id}@thread.tacv2",
+            "/_#/calendarv2",
+            "/_#/conversations/19:{id}@thread.v2",
+        ),
+        14,
+        4,
+    ),
+    Site(
+        "sharepoint",
+        (f"{_MS}-my.sharepoint.com", f"{_MS}.sharepoint.com"),
+        ("res-1.cdn.office.net", "spoprod-a.akamaihd.net"),
+        (
+            "/personal/{id}/_layouts/15/onedrive.aspx",
+            "/sites/Science/Shared%20Documents/Forms/AllItems.aspx",
+            "/:w:/r/sites/English/_layouts/15/Doc.aspx?sourcedoc={id}",
+            "/:p:/r/personal/{id}/_layouts/15/Doc.aspx",
+        ),
+        12,
+        3,
+    ),
+    Site(
+        "google-edu",
+        ("classroom.google.com", "docs.google.com", "drive.google.com"),
+        ("www.gstatic.com", "lh3.googleusercontent.com", "ssl.gstatic.com"),
+        (
+            "/u/0/h",
+            "/c/{id}",
+            "/c/{id}/a/{id}/details",
+            "/document/d/{id}/edit",
+            "/presentation/d/{id}/edit",
+            "/spreadsheets/d/{id}/edit",
+            "/drive/my-drive",
+        ),
+        22,
+        5,
+    ),
+    Site(
+        "oak",
+        ("www.thenational.academy",),
+        ("static.thenational.academy",),
+        (
+            "/pupils/years/year-{id}",
+            "/pupils/programmes/{id}/units",
+            "/pupils/lessons/{id}/video",
+            "/teachers/lessons/{id}",
+        ),
+        8,
+        1,
+    ),
+    Site(
+        "wikipedia",
+        ("en.wikipedia.org", "en.m.wikipedia.org"),
+        ("upload.wikimedia.org",),
+        (
+            "/wiki/Photosynthesis",
+            "/wiki/World_War_I",
+            "/wiki/Plate_tectonics",
+            "/wiki/William_Shakespeare",
+            "/wiki/Periodic_table",
+            "/wiki/Industrial_Revolution",
+            "/wiki/Pythagorean_theorem",
+            "/wiki/Climate_change",
+            "/wiki/Roman_Empire",
+            "/wiki/Special:Search?search={id}",
+        ),
+        12,
+        4,
+    ),
+    Site(
+        "govuk",
+        ("www.gov.uk",),
+        ("assets.publishing.service.gov.uk",),
+        ("/", "/browse/education", "/school-term-holiday-dates", "/government/publications/{id}", "/guidance/{id}"),
+        3,
+        1,
+    ),
+    Site(
+        "seneca",
+        ("app.senecalearning.com",),
+        ("image-v2.cdn.app.senecalearning.com",),
+        ("/dashboard", "/classroom/course/{id}/section/{id}/session", "/dashboard/class/{id}/assignments"),
+        8,
+        2,
+    ),
+    Site(
+        "quizlet",
+        ("quizlet.com",),
+        ("assets.quizlet.com",),
+        ("/gb/{id}/flash-cards/", "/latest", "/search?query={id}"),
+        5,
+        2,
+    ),
+    Site("kahoot", ("kahoot.it",), ("assets-cdn.kahoot.it",), ("/", "/challenge/{id}", "/join"), 4, 1),
+    Site(
+        "khan",
+        ("www.khanacademy.org",),
+        ("cdn.kastatic.org",),
+        ("/math/algebra", "/science/biology", "/profile/me/courses"),
+        3,
+        1,
+    ),
+    Site(
+        "mathsisfun",
+        ("www.mathsisfun.com",),
+        (),
+        ("/algebra/index.html", "/geometry/circle-area.html", "/numbers/fractions.html"),
+        4,
+        1,
+        ads=True,
+    ),
+    Site(
+        "corbett",
+        ("corbettmaths.com",),
+        (),
+        ("/contents/", "/{id}/", "/2019/09/25/simultaneous-equations-practice-questions/"),
+        4,
+        1,
+        ads=True,
+    ),
+    Site("dictionary", ("www.dictionary.com", "www.thesaurus.com"), (), ("/browse/{id}",), 3, 1, ads=True),
+    Site(
+        "britannica",
+        ("www.britannica.com",),
+        ("cdn.britannica.com",),
+        ("/topic/{id}", "/event/World-War-I", "/science/photosynthesis"),
+        2,
+        1,
+        ads=True,
+    ),
+    Site("duolingo", ("www.duolingo.com",), ("d35aaqx5ub95lt.cloudfront.net",), ("/learn", "/lesson"), 2, 2),
+    Site("canva", ("www.canva.com",), ("static.canva.com",), ("/design/{id}/edit", "/folder/all-designs"), 4, 2),
+    Site("satchel", ("www.satchelone.com",), ("static.satchelone.com",), ("/todos/upcoming", "/homeworks/{id}"), 4, 3),
+    Site(
+        "school",
+        (f"www.{SCHOOL_DOMAIN}",),
+        (),
+        ("/", "/news", "/term-dates", "/curriculum/{id}", "/parents/letters"),
+        3,
+        2,
+    ),
+    Site("bing", ("www.bing.com",), ("th.bing.com", "r.bing.com"), _search("/search?q=", "&form=QBLH"), 3, 2),
+    Site(
+        "microsoft",
+        ("www.microsoft.com",),
+        ("img-prod-cms-rt-microsoft-com.akamaized.net",),
+        ("/en-gb/microsoft-365", "/en-gb/windows"),
+        1,
+        1,
+    ),
+    Site("metoffice", ("www.metoffice.gov.uk",), (), ("/weather/forecast/{id}",), 1, 2),
+    Site(
+        "scratch",
+        ("scratch.mit.edu",),
+        ("cdn2.scratch.mit.edu",),
+        ("/projects/{id}/editor", "/explore/projects/all"),
+        2,
+        1,
+    ),
+    # non-business: only outside lessons in the background
+    Site(
+        "youtube",
+        ("www.youtube.com",),
+        ("i.ytimg.com", "rr3---sn-aigl6ned.googlevideo.com", "rr5---sn-aigzrn7e.googlevideo.com", "yt3.ggpht.com"),
+        ("/", "/watch?v={id}", "/shorts/{id}", "/feed/subscriptions"),
+        0,
+        24,
+    ),
+    Site(
+        "tiktok",
+        ("www.tiktok.com",),
+        ("p16-sign-va.tiktokcdn.com", "v16-webapp-prime.tiktok.com"),
+        ("/foryou", "/@{id}/video/{id}", "/explore"),
+        0,
+        10,
+    ),
+    Site(
+        "instagram",
+        ("www.instagram.com",),
+        ("scontent-lhr8-1.cdninstagram.com", "static.cdninstagram.com"),
+        ("/", "/reels/{id}/", "/p/{id}/", "/direct/inbox/"),
+        0,
+        8,
+    ),
+    Site("snapchat", ("web.snapchat.com",), ("cf-st.sc-cdn.net",), ("/", "/chat"), 0, 3),
+    Site(
+        "reddit",
+        ("www.reddit.com",),
+        ("styles.redditmedia.com", "preview.redd.it"),
+        ("/r/{id}/", "/r/football/comments/{id}/"),
+        0,
+        2,
+    ),
+    Site(
+        "roblox", ("www.roblox.com",), ("tr.rbxcdn.com", "css.rbxcdn.com"), ("/home", "/games/{id}/", "/discover"), 0, 6
+    ),
+    Site("poki", ("poki.com",), ("img.poki-cdn.com", "game-cdn.poki.com"), ("/en/g/{id}", "/"), 0, 5, ads=True),
+    Site("coolmath", ("www.coolmathgames.com",), ("assets.coolmathgames.com",), ("/0-{id}", "/"), 0, 4, ads=True),
+    Site(
+        "amazon",
+        ("www.amazon.co.uk",),
+        ("m.media-amazon.com", "images-eu.ssl-images-amazon.com"),
+        ("/", "/s?k={id}", "/dp/B0{id}"),
+        0,
+        4,
+    ),
+    Site(
+        "ebay",
+        ("www.ebay.co.uk",),
+        ("i.ebayimg.com", "ir.ebaystatic.com"),
+        ("/itm/{id}", "/sch/i.html?_nkw={id}"),
+        0,
+        2,
+    ),
+    Site(
+        "spotify",
+        ("open.spotify.com",),
+        ("open.spotifycdn.com", "i.scdn.co"),
+        ("/", "/playlist/{id}", "/album/{id}"),
+        0,
+        4,
+    ),
+    Site(
+        "bbc-news",
+        ("www.bbc.co.uk",),
+        ("static.files.bbci.co.uk", "ichef.bbci.co.uk"),
+        ("/news", "/news/articles/c{id}o", "/sport", "/sport/football/articles/c{id}o"),
+        0,
+        8,
+    ),
+    Site("skysports", ("www.skysports.com",), ("e0.365dm.com",), ("/football", "/football/news/{id}"), 0, 3, ads=True),
+    Site(
+        "guardian",
+        ("www.theguardian.com",),
+        ("i.guim.co.uk", "assets.guim.co.uk"),
+        ("/uk", "/football/{id}"),
+        0,
+        2,
+        ads=True,
+    ),
+    Site("pinterest", ("www.pinterest.co.uk",), ("i.pinimg.com",), ("/", "/pin/{id}/"), 0, 2),
+)
+
+THIRD_PARTIES: tuple[tuple[str, float, bool], ...] = (
+    # (host, weight, is a display-advert host the filter blocks about half the time)
+    ("www.google-analytics.com", 10, False),
+    ("www.googletagmanager.com", 8, False),
+    ("fonts.googleapis.com", 6, False),
+    ("fonts.gstatic.com", 4, False),
+    ("cdnjs.cloudflare.com", 3, False),
+    ("cdn.jsdelivr.net", 2, False),
+    ("ajax.googleapis.com", 2, False),
+    ("static.hotjar.com", 1.5, False),
+    ("bat.bing.com", 1, False),
+    ("connect.facebook.net", 1, False),
+    ("securepubads.g.doubleclick.net", 6, True),
+    ("pagead2.googlesyndication.com", 6, True),
+    ("c.amazon-adsystem.com", 2, True),
+    ("acdn.adnxs.com", 1.5, True),
+    ("cdn.taboola.com", 1.5, True),
+)
+
+SYSTEM_HOSTS = (
+    "update.googleapis.com",
+    "safebrowsing.googleapis.com",
+    "clients2.google.com",
+    "clientservices.googleapis.com",
+    "edge.microsoft.com",
+    "self.events.data.microsoft.com",
+    "login.live.com",
+    "accounts.google.com",
+    "substrate.office.com",
+    "nexus.officeapps.live.com",
+    "optimizationguide-pa.googleapis.com",
+)
+LONG_TUNNEL_HOSTS = (
+    "outlook.office365.com",
+    "outlook.office.com",
+    "teams.microsoft.com",
+    "substrate.office.com",
+    f"{_MS}-my.sharepoint.com",
+)
+"""Business hosts whose CONNECT tunnels are allowed to stay open for hours."""
+UPDATE_HOSTS = (
+    "2.tlu.dl.delivery.mp.microsoft.com",
+    "7.tlu.dl.delivery.mp.microsoft.com",
+    "download.windowsupdate.com",
+    "au.download.windowsupdate.com",
+    "officecdn.microsoft.com",
+)
+STORM_HOSTS = (
+    "outlook.office365.com",
+    "teams.microsoft.com",
+    "nexus.officeapps.live.com",
+    "clients4.google.com",
+)
+HTTP_ONLY_HOSTS = frozenset(UPDATE_HOSTS)
+"""Hosts fetched over plain http:// (everything else is bumped https://)."""
+
+
+# --- planted scenarios ----------------------------------------------------------------------
+
+
+class Emitter(Protocol):
+    """What a planted scenario can do (implemented by ``demo._Planter``)."""
+
+    ip: str
+
+    def get(
+        self,
+        at: float,
+        url: str,
+        nbytes: int,
+        *,
+        code: str = ...,
+        mime: str = ...,
+        elapsed: int | None = ...,
+        ref: str = ...,
+        method: str = ...,
+        ua: str | None = ...,
+        anon: bool = ...,
+    ) -> None:
+        """Log an HTTP(S) request that ended at ``at`` (local seconds of the day)."""
+
+    def connect(
+        self, at: float, hostport: str, nbytes: int, *, elapsed: int = ..., code: str = ..., anon: bool = ...
+    ) -> None:
+        """Log a CONNECT tunnel that closed at ``at``."""
+
+    def deny(self, at: float, target: str, *, method: str = ..., ref: str = ...) -> None:
+        """Log a request the filter blocked (TCP_DENIED/403)."""
+
+    def jitter(self, lo: float, hi: float) -> float:
+        """Return a seeded uniform random number in [lo, hi)."""
+
+
+Scenario = Callable[[Emitter], None]
+
+
+def hms(text: str) -> float:
+    """Convert ``"HH:MM[:SS]"`` local clock time to seconds after midnight."""
+    parts = [float(p) for p in text.split(":")]
+    return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0.0)
+
+
+MB = 1_000_000
+_BLK = "https://www.google.com/"
+
+
+def _bursts(e: Emitter, starts: Sequence[str], targets: Sequence[str]) -> None:
+    """Blocked bursts: at each start time, every target denied within a few seconds."""
+    for start in starts:
+        t = hms(start)
+        for target in targets:
+            t += e.jitter(0.05, 2.5)
+            e.deny(t, target, method="GET" if "://" in target else "CONNECT")
+
+
+def _rb_gambler(e: Emitter) -> None:
+    _bursts(
+        e,
+        ("09:12:04", "09:17:40", "09:24:13", "09:33:51"),
+        ("www.bet365.com:443", "www.bet365.com:443", "http://www.bet365.com/", "http://www.bet365.com/favicon.ico"),
+    )
+
+
+def _rb_prober(e: Emitter) -> None:
+    _bursts(e, ("13:20:10",), ("www.williamhill.com:443", "www.williamhill.com:443"))
+    _bursts(e, ("13:23:02",), ("www.paddypower.com:443", "http://www.paddypower.com/"))
+    _bursts(e, ("13:26:45",), ("www.skybet.com:443", "www.skybet.com:443"))
+    _bursts(e, ("13:29:30",), ("www.coral.co.uk:443",))
+    e.connect(hms("13:33:58"), "www.betvictor.com:443", 184_220, elapsed=41_230)
+    e.get(hms("13:34:20"), "https://www.betvictor.com/en-gb/sports/football", 96_512)
+
+
+def _rb_storm(e: Emitter) -> None:
+    t = hms("10:02:00")
+    for _ in range(55):
+        t += e.jitter(1.0, 4.0)
+        e.connect(t, "outlook.office365.com:443", 3_986, elapsed=0, code="TCP_DENIED/407", anon=True)
+    e.connect(t + 2.0, "outlook.office365.com:443", 48_211, elapsed=31_840)
+    e.get(t + 5.0, "https://outlook.office365.com/mail/", 61_840)
+
+
+def _rb_adverts(e: Emitter) -> None:
+    pages = (
+        "/algebra/index.html",
+        "/geometry/circle-area.html",
+        "/numbers/fractions.html",
+        "/data/histograms.html",
+        "/algebra/equations-solving.html",
+        "/percentage.html",
+    )
+    t = hms("11:01:00")
+    for path in pages:
+        page = f"https://www.mathsisfun.com{path}"
+        e.get(t, page, int(e.jitter(18_000, 40_000)))
+        e.deny(t + e.jitter(0.3, 0.9), "https://securepubads.g.doubleclick.net/tag/js/gpt.js", ref=page)
+        e.deny(t + e.jitter(1.0, 1.6), "https://pagead2.googlesyndication.com/pagead/js/adsbygoogle.js", ref=page)
+        t += e.jitter(150, 280)
+
+
+def _rb_single(e: Emitter) -> None:
+    _bursts(e, ("11:42:17",), ("www.888casino.com:443", "www.888casino.com:443", "http://www.888casino.com/"))
+    e.get(hms("11:44:02"), "https://www.bbc.co.uk/bitesize/guides/zc9hv4j/revision/1", 74_211)
+
+
+def _cv_vpn(e: Emitter) -> None:
+    e.deny(hms("09:40:11"), "nordvpn.com:443", method="CONNECT")
+    e.deny(hms("09:40:12"), "nordvpn.com:443", method="CONNECT")
+    e.get(hms("09:42:30"), "https://protonvpn.com/download", 88_120)
+    e.get(
+        hms("09:43:05"),
+        "https://protonvpn.com/download/ProtonVPN_v4.1.10_x64.exe",
+        94_605_312,
+        mime="application/x-msdownload",
+        elapsed=38_400,
+        ref="https://protonvpn.com/download",
+    )
+    for i, t in enumerate(("09:47:20", "09:51:02", "09:58:40")):
+        e.connect(hms(t), "api.protonvpn.ch:443", 12_400 + 3_100 * i, elapsed=95_000)
+
+
+def _cv_webproxy(e: Emitter) -> None:
+    e.get(hms("11:05:12"), "https://www.croxyproxy.com/", 41_302)
+    e.get(
+        hms("11:05:40"),
+        "https://www.croxyproxy.com/requests?fso=",
+        812,
+        method="POST",
+        code="TCP_MISS/302",
+        mime="text/html",
+        ref="https://www.croxyproxy.com/",
+    )
+    t = hms("11:06:05")
+    for target in (
+        "http%3A%2F%2Fwww.tiktok.com%2F",
+        "http%3A%2F%2Fwww.tiktok.com%2Fforyou",
+        "https%3A%2F%2Fwww.instagram.com%2Fexplore%2F",
+        "https%3A%2F%2Fwww.roblox.com%2Fhome",
+    ):
+        e.get(t, f"http://lessonhub.glitch.me/browse.php?u={target}&b=4", int(e.jitter(30e3, 90e3)))
+        t += e.jitter(40, 140)
+
+
+def _cv_tor(e: Emitter) -> None:
+    e.get(hms("13:15:02"), "https://www.torproject.org/download/", 35_870)
+    e.get(
+        hms("13:16:30"),
+        "https://dist.torproject.org/torbrowser/14.0.2/tor-browser-windows-x86_64-portable-14.0.2.exe",
+        98_302_118,
+        mime="application/x-msdownload",
+        elapsed=41_000,
+        ref="https://www.torproject.org/download/",
+    )
+    t = hms("13:20:00")
+    for ip, port in (
+        ("45.66.33.45", 443),
+        ("185.220.101.4", 9001),
+        ("193.11.114.43", 9001),
+        ("51.15.40.90", 443),
+        ("171.25.193.9", 443),
+        ("204.13.164.118", 9001),
+        ("94.23.172.32", 443),
+    ):
+        t += e.jitter(25, 70)
+        if port == 443:
+            e.connect(t, f"{ip}:{port}", int(e.jitter(4e3, 60e3)), elapsed=int(e.jitter(2e3, 9e4)))
+        else:
+            e.deny(t, f"{ip}:{port}", method="CONNECT")
+
+
+def _cv_tunnel_ports(e: Emitter) -> None:
+    t = hms("14:05:09")
+    for target in (
+        "185.159.157.13:1194",
+        "185.159.157.13:1194",
+        "185.159.157.13:1194",
+        "51.158.108.203:22",
+        "51.158.108.203:22",
+    ):
+        e.deny(t, target, method="CONNECT")
+        t += e.jitter(15, 40)
+    e.get(t + 60, "https://classroom.google.com/u/0/h", 45_002)
+
+
+def _cv_doh(e: Emitter) -> None:
+    e.connect(hms("11:20:44"), "mozilla.cloudflare-dns.com:443", 182_330, elapsed=1_460_000)
+    t = hms("11:21:10")
+    for q in (
+        "q80BAAABAAAAAAAAA3d3dwZ0aWt0b2sDY29tAAABAAE",
+        "AAABAAABAAAAAAAAB3JvYmxveANjb20AAAEAAQ",
+        "AAABAAABAAAAAAAACWluc3RhZ3JhbQNjb20AAAEAAQ",
+    ):
+        e.get(t, f"https://dns.google/dns-query?dns={q}", 512, mime="application/dns-message")
+        t += e.jitter(20, 60)
+
+
+def _cd_sso(e: Emitter) -> None:
+    e.get(
+        hms("08:41:03"),
+        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?"
+        "client_id=4765445b-32c6-49b0-83e6-1d93765276ca&redirect_uri=https%3A%2F%2F"
+        "www.office.com%2Flandingv2&response_type=code%20id_token&scope=openid%20profile"
+        "&response_mode=form_post&nonce=638671234",
+        24_811,
+    )
+    e.get(
+        hms("08:41:20"),
+        "https://accounts.google.com/o/oauth2/v2/auth?client_id="
+        "1071006060591.apps.googleusercontent.com&redirect_uri=https://classroom.google.com/"
+        "auth&response_type=code&scope=openid%20email",
+        18_230,
+    )
+    e.get(hms("08:42:02"), "https://classroom.google.com/u/0/h", 52_004)
+
+
+def _cd_single_ip(e: Emitter) -> None:
+    e.connect(hms("10:12:31"), "52.113.194.132:443", 1_884_210, elapsed=612_000)
+    e.get(hms("10:13:00"), "https://teams.microsoft.com/v2/", 38_002)
+
+
+def _cd_safelinks(e: Emitter) -> None:
+    e.get(
+        hms("14:50:08"),
+        "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2F"
+        "www.gov.uk%2Fschool-term-holiday-dates&data=05%7C02%7C&sdata=aB3%2Fk&reserved=0",
+        3_411,
+        code="TCP_MISS/302",
+    )
+    e.get(hms("14:50:09"), "https://www.gov.uk/school-term-holiday-dates", 28_003)
+
+
+def _googlevideo(e: Emitter, start: str, end: str, total: float, gap: tuple[float, float], page: str) -> None:
+    """A YouTube session: one watch page, then video ranges until ``total`` bytes."""
+    t, stop = hms(start), hms(end)
+    e.get(t, page, 512_301)
+    sent, i = 0.0, 0
+    while sent < total and t < stop:
+        t += e.jitter(*gap)
+        n = int(e.jitter(2.2e6, 5.8e6))
+        e.get(
+            t,
+            f"https://rr3---sn-aigl6ned.googlevideo.com/videoplayback?expire=17637{i:04d}"
+            f"&itag=248&mime=video%2Fwebm&range={i * 5_000_000}-{i * 5_000_000 + n}",
+            n,
+            mime="video/webm",
+            code="TCP_MISS/206",
+            elapsed=int(e.jitter(900, 4000)),
+            ref="https://www.youtube.com/",
+        )
+        sent += n
+        i += 1
+
+
+def _nb_youtube(e: Emitter) -> None:
+    _googlevideo(e, "13:06:10", "14:25:00", 265e6, (35, 85), "https://www.youtube.com/watch?v=dQ8cLx3vTqE")
+
+
+def _nb_twitch(e: Emitter) -> None:
+    e.get(hms("09:01:30"), "https://www.twitch.tv/", 310_442)
+    minute = hms("09:02:00")
+    for _ in range(38):
+        e.get(
+            minute + e.jitter(0, 55),
+            "https://gql.twitch.tv/gql",
+            int(e.jitter(2e3, 9e3)),
+            method="POST",
+            mime="application/json",
+            ref="https://www.twitch.tv/",
+        )
+        e.get(
+            minute + e.jitter(56, 59.9),
+            f"https://video-weaver.lhr03.hls.ttvnw.net/v1/segment/CpQE{int(minute)}.ts",
+            int(e.jitter(600e3, 2.4e6)),
+            mime="video/mp2t",
+            ref="https://www.twitch.tv/",
+        )
+        minute += 60 * (1 + (e.jitter(0, 1) < 0.25))
+
+
+def _nd_lunch(e: Emitter) -> None:
+    _googlevideo(e, "12:12:30", "12:58:00", 240e6, (15, 40), "https://www.youtube.com/watch?v=Hk4wY1zQ9pA")
+
+
+def _nd_after(e: Emitter) -> None:
+    _googlevideo(e, "15:36:00", "16:50:00", 260e6, (20, 45), "https://www.youtube.com/watch?v=mV2pQe8RtLs")
+
+
+def _nd_clip(e: Emitter) -> None:
+    _googlevideo(e, "11:20:05", "11:23:05", 14e6, (30, 50), "https://www.youtube.com/watch?v=Zr0bWq1yHc4")
+    t = hms("11:31:00")
+    for i in range(12):
+        t += e.jitter(50, 110)
+        e.get(
+            t,
+            f"https://stream.mux.com/oak{i:02d}Lesson/high.mp4?range={i}",
+            int(e.jitter(6e6, 9e6)),
+            mime="video/mp4",
+            code="TCP_MISS/206",
+            ref="https://www.thenational.academy/",
+        )
+
+
+def _lf_livescore(e: Emitter) -> None:
+    e.get(hms("13:04:12"), "https://www.livescore.com/en/football/live/", 88_400)
+    t = hms("13:04:30")
+    while t < hms("14:06:00"):
+        t += e.jitter(30, 60)
+        e.get(
+            t,
+            "https://prod-cdn-public-api.livescore.com/v1/api/app/live/soccer/0?locale=en&MD=1",
+            int(e.jitter(3_800, 5_600)),
+            mime="application/json",
+            ref="https://www.livescore.com/",
+            elapsed=int(e.jitter(40, 160)),
+        )
+
+
+def _lf_tunnel(e: Emitter) -> None:
+    e.get(hms("09:33:02"), "https://discord.com/channels/@me", 140_228)
+    e.connect(hms("10:25:20"), "gateway.discord.gg:443", 3_140_552, elapsed=3_136_000)
+
+
+def _ld_seneca(e: Emitter) -> None:
+    t = hms("09:00:20")
+    while t < hms("09:50:00"):
+        t += e.jitter(40, 50)
+        e.get(
+            t,
+            "https://app.senecalearning.com/api/sessions/heartbeat",
+            int(e.jitter(300, 420)),
+            method="POST",
+            mime="application/json",
+            ref="https://app.senecalearning.com/",
+        )
+
+
+def _ld_teams(e: Emitter) -> None:
+    t = hms("13:10:00")
+    while t < hms("14:05:00"):
+        t += e.jitter(58, 62)
+        e.get(
+            t,
+            "https://presence.teams.microsoft.com/v1/me/endpoints/",
+            412,
+            method="PUT",
+            mime="application/json",
+            ref="https://teams.microsoft.com/",
+        )
+
+
+def _ld_lunch_tunnel(e: Emitter) -> None:
+    e.get(hms("12:12:40"), "https://www.twitch.tv/", 302_118)
+    e.connect(hms("12:57:10"), "www.twitch.tv:443", 148_204_330, elapsed=2_660_000)
+
+
+def _ht_cracking(e: Emitter) -> None:
+    e.get(hms("10:58:02"), "https://hashcat.net/hashcat/", 22_340)
+    e.get(
+        hms("10:59:15"),
+        "https://hashcat.net/files/hashcat-6.2.6.7z",
+        22_033_210,
+        mime="application/x-7z-compressed",
+        elapsed=9_400,
+        ref="https://hashcat.net/hashcat/",
+    )
+    e.get(hms("11:04:10"), "https://github.com/gentilkiwi/mimikatz/releases", 281_220)
+    e.get(
+        hms("11:04:41"),
+        "https://github.com/gentilkiwi/mimikatz/releases/download/2.2.0-20220919/mimikatz_trunk.zip",
+        1_102,
+        code="TCP_MISS/302",
+    )
+    e.get(
+        hms("11:04:42"),
+        "https://objects.githubusercontent.com/github-production-release-"
+        "asset-2e65be/18496166/mimikatz_trunk.zip?response-content-disposition=attachment",
+        1_206_110,
+        mime="application/octet-stream",
+    )
+
+
+def _ht_scanners(e: Emitter) -> None:
+    e.get(hms("14:10:05"), "https://nmap.org/download.html", 48_110)
+    e.get(
+        hms("14:10:50"),
+        "https://nmap.org/dist/nmap-7.94-setup.exe",
+        31_402_112,
+        mime="application/x-msdownload",
+        elapsed=12_300,
+        ref="https://nmap.org/download.html",
+    )
+    e.get(
+        hms("14:21:40"),
+        "https://cdimage.kali.org/kali-2026.3/kali-linux-2026.3-installer-amd64.iso",
+        312_480_000,
+        code="TCP_MISS_ABORTED/200",
+        mime="application/x-iso9660-image",
+        elapsed=241_000,
+    )
+
+
+def _ht_useragents(e: Emitter) -> None:
+    e.get(hms("13:38:10"), "https://www.darknet.org.uk/category/hacking-tools/", 61_220)
+    sqlmap = "sqlmap/1.7.2#stable (https://sqlmap.org)"
+    t = hms("13:40:02")
+    for p in (
+        "1",
+        "1%27",
+        "1%20AND%201%3D1",
+        "1%20AND%201%3D2",
+        "1%20UNION%20ALL%20SELECT%20NULL--",
+        "1%27%20OR%20%271%27%3D%271",
+        "1%20ORDER%20BY%201--",
+        "1%20AND%20SLEEP%285%29",
+    ):
+        t += e.jitter(0.3, 6)
+        e.get(t, f"http://testphp.vulnweb.com/listproducts.php?cat={p}", int(e.jitter(4e3, 8e3)), ua=sqlmap)
+    for path in ("/", "/admin/", "/phpmyadmin/"):
+        t += e.jitter(1, 3)
+        e.get(
+            t,
+            f"http://testphp.vulnweb.com{path}",
+            1_240,
+            code="TCP_MISS/404",
+            ua="Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000003)",
+        )
+
+
+def _hd_search(e: Emitter) -> None:
+    e.get(
+        hms("10:05:12"),
+        "https://www.google.com/search?q=what+is+nmap+used+for+gcse+computer+science&sourceid=chrome&ie=UTF-8",
+        158_330,
+    )
+    e.get(
+        hms("10:06:02"),
+        "https://www.geeksforgeeks.org/nmap-command-in-linux-with-examples/",
+        142_008,
+        ref="https://www.google.com/",
+    )
+
+
+def _hd_installer(e: Emitter) -> None:
+    e.get(hms("09:20:41"), "https://scratch.mit.edu/download", 41_230)
+    e.get(
+        hms("09:21:30"),
+        "https://downloads.scratch.mit.edu/desktop/Scratch%20Setup.exe",
+        96_800_211,
+        mime="application/x-msdownload",
+        elapsed=30_100,
+        ref="https://scratch.mit.edu/download",
+    )
+    e.get(
+        hms("09:25:03"),
+        "https://www.python.org/ftp/python/3.12.7/python-3.12.7-amd64.exe",
+        26_870_154,
+        mime="application/octet-stream",
+        elapsed=8_800,
+    )
+
+
+def _ic_adult(e: Emitter) -> None:
+    e.get(hms("11:30:02"), "https://www.pornhub.com/", 188_420)
+    e.get(
+        hms("11:30:41"),
+        "https://www.pornhub.com/view_video.php?viewkey=ph63f1a2b3c4d5e",
+        244_380,
+        ref="https://www.pornhub.com/",
+    )
+    for i in range(4):
+        e.get(
+            hms("11:30:43") + i * 0.4,
+            f"https://ei.phncdn.com/videos/202411/0{i}/4611{i}/original/(m=eafTGgaaaa)(mh=a1b2c3)1.jpg",
+            int(e.jitter(8e3, 30e3)),
+            mime="image/jpeg",
+            ref="https://www.pornhub.com/",
+        )
+    e.get(hms("11:33:10"), "https://www.pornhub.com/categories", 140_110)
+
+
+def _ic_selfharm(e: Emitter) -> None:
+    e.get(hms("14:31:20"), "https://sanctioned-suicide.net/", 61_800)
+    e.get(
+        hms("14:32:05"),
+        "https://sanctioned-suicide.net/forums/suicide-discussion.2/",
+        88_244,
+        ref="https://sanctioned-suicide.net/",
+    )
+    e.get(
+        hms("14:34:40"),
+        "https://sanctioned-suicide.net/threads/163204/",
+        74_002,
+        ref="https://sanctioned-suicide.net/forums/suicide-discussion.2/",
+    )
+
+
+def _ic_violence(e: Emitter) -> None:
+    e.get(hms("10:07:30"), "https://www.bestgore.com/", 92_110)
+    e.get(hms("10:08:10"), "https://www.bestgore.com/video/40112/", 140_550, ref="https://www.bestgore.com/")
+    e.get(hms("13:45:12"), "https://www.stormfront.org/forum/", 70_880)
+    e.get(hms("13:46:01"), "https://www.stormfront.org/forum/f27/", 65_330, ref="https://www.stormfront.org/forum/")
+
+
+def _id_blocked(e: Emitter) -> None:
+    _bursts(e, ("09:52:14",), ("www.xvideos.com:443", "http://www.xvideos.com/"))
+    e.get(hms("09:53:30"), "https://www.bbc.co.uk/bitesize/subjects/zgkw2hv", 66_204)
+
+
+def _id_health(e: Emitter) -> None:
+    e.get(hms("14:02:11"), "https://www.nhs.uk/conditions/breast-cancer/", 54_228)
+    e.get(
+        hms("14:03:40"),
+        "https://www.nhs.uk/conditions/breast-cancer/symptoms/",
+        49_902,
+        ref="https://www.nhs.uk/conditions/breast-cancer/",
+    )
+    e.get(
+        hms("14:06:12"), "https://www.cancerresearchuk.org/about-cancer/breast-cancer/research-clinical-trials", 81_330
+    )
+
+
+def _id_sussex(e: Emitter) -> None:
+    e.get(hms("13:12:40"), "https://www.sussex.ac.uk/study/undergraduate/courses", 66_210)
+    e.get(hms("13:14:02"), "https://www.essexwildlife.org.uk/nature-reserves", 58_100)
+
+
+def _lt_film(e: Emitter) -> None:
+    e.get(hms("13:40:05"), "https://www.mediafire.com/file/q8xk2z/Minecraft_Ultimate_Modpack_2026.zip/file", 42_330)
+    e.get(
+        hms("13:47:02"),
+        "https://download2390.mediafire.com/q8xk2zLm/Minecraft_Ultimate_Modpack_2026.zip",
+        734_003_200,
+        mime="application/zip",
+        elapsed=412_000,
+        ref="https://www.mediafire.com/",
+    )
+
+
+def _lt_many(e: Emitter) -> None:
+    t = hms("09:05:00")
+    for i in range(42):
+        t += e.jitter(300, 520)
+        e.get(
+            t,
+            f"https://uc{i % 7}a1f.dl.dropboxusercontent.com/cd/0/get/Ab{i:03d}/file/"
+            f"camera_roll_backup_part{i + 1:02d}.zip",
+            int(e.jitter(48e6, 62e6)),
+            mime="application/zip",
+            elapsed=int(e.jitter(20e3, 60e3)),
+        )
+
+
+def _ld_update(e: Emitter) -> None:
+    e.get(hms("08:47:10"), "https://outlook.office.com/mail/", 58_200)
+    t = hms("12:25:00")
+    for i in range(12):
+        t += e.jitter(60, 200)
+        e.get(
+            t,
+            "http://2.tlu.dl.delivery.mp.microsoft.com/filestreamingservice/files/"
+            f"5b1e22c4-7a3b-4f7e-9d61-0c8d2a7f{i:04d}?P1=1763462400&P2=404&P3=2&P4=Yk3",
+            int(e.jitter(280e6, 320e6)),
+            code="TCP_MISS/206",
+            mime="application/octet-stream",
+            elapsed=int(e.jitter(40e3, 90e3)),
+            ua="Microsoft-Delivery-Optimization/10.0",
+            anon=True,
+        )
+    e.get(
+        hms("16:10:33"),
+        "http://download.windowsupdate.com/c/msdownload/update/software/secu/"
+        "2026/11/windows11.0-kb5046617-x64_e8d1c7a.msu",
+        851_230_114,
+        mime="application/octet-stream",
+        elapsed=380_000,
+        ua="Windows-Update-Agent/1023.805.1022.0 Client-Protocol/2.71",
+        anon=True,
+    )
+
+
+def _ld_eduvideo(e: Emitter) -> None:
+    e.get(hms("09:09:40"), "https://www.clickview.co.uk/libraries/videos/40112/romeo-and-juliet", 84_200)
+    e.get(
+        hms("09:14:20"),
+        "https://video.clickview.co.uk/media/40112/romeo-and-juliet-act-1-full-performance-1080p.mp4",
+        419_430_400,
+        mime="video/mp4",
+        elapsed=268_000,
+        ref="https://www.clickview.co.uk/",
+    )
+
+
+def _suggest(e: Emitter, start: str, phrase: str) -> None:
+    """Google search-suggest keystrokes for ``phrase``, then the results page."""
+    t = hms(start)
+    for n in range(1, len(phrase) + 1):
+        if phrase[n - 1] == " ":
+            continue
+        t += e.jitter(0.15, 0.6)
+        q = phrase[:n].replace(" ", "+")
+        e.get(
+            t,
+            f"https://www.google.com/complete/search?q={q}&cp={n}&client=gws-wiz"
+            "&xssi=t&gs_pcrt=undefined&hl=en-GB&authuser=0&psi=Kx3",
+            int(e.jitter(900, 2400)),
+            mime="application/json",
+            ref="https://www.google.com/",
+        )
+    q = phrase.replace(" ", "+")
+    e.get(
+        t + 1.2,
+        f"https://www.google.com/search?q={q}&sca_esv=1&source=hp&ei=Kx3&oq={q}&gs_lp=Egdnd3Mtd2l6",
+        int(e.jitter(120e3, 190e3)),
+        ref="https://www.google.com/",
+    )
+
+
+def _cs_selfharm(e: Emitter) -> None:
+    _suggest(e, "10:02:05", "how to self harm without anyone knowing")
+    e.get(
+        hms("10:04:40"),
+        "https://www.google.com/search?q=does+cutting+make+you+feel+better&sourceid=chrome&ie=UTF-8",
+        151_202,
+    )
+
+
+def _cs_suicide(e: Emitter) -> None:
+    e.get(hms("14:44:02"), "https://www.bing.com/search?q=how+to+kill+myself+painlessly&form=QBLH", 121_330)
+    e.get(hms("14:45:30"), "https://www.youtube.com/results?search_query=i+want+to+die+suicide+note", 402_118)
+    e.get(hms("14:47:12"), "https://duckduckgo.com/?q=suicide%20methods%20overdose&ia=web", 38_220)
+
+
+def _cs_extremism(e: Emitter) -> None:
+    e.get(hms("11:12:20"), "https://duckduckgo.com/?q=how%20to%20make%20a%20pipe%20bomb&ia=web", 37_440)
+    e.get(hms("11:13:05"), "https://www.google.com/search?q=how+to+join+isis+uk&sourceid=chrome&ie=UTF-8", 149_002)
+    e.get(hms("11:15:40"), "https://www.bing.com/search?q=buy+zombie+knife+uk+no+id&form=QBLH", 118_040)
+
+
+def _sd_substrings(e: Emitter) -> None:
+    _suggest(e, "09:31:10", "harmony and melody gcse music")
+    e.get(
+        hms("09:36:00"), "https://www.google.com/search?q=skill+set+examples+for+a+cv&sourceid=chrome&ie=UTF-8", 148_220
+    )
+
+
+def _sd_words(e: Emitter) -> None:
+    e.get(hms("13:52:10"), "https://www.bing.com/search?q=pharmacist+apprenticeships+essex&form=QBLH", 119_870)
+    e.get(hms("13:53:44"), "https://www.youtube.com/results?search_query=grape+juice+density+experiment", 398_002)
+    e.get(hms("13:55:02"), "https://duckduckgo.com/?q=therapist%20career%20salary%20uk&ia=web", 36_110)
+
+
+@dataclass(frozen=True)
+class Planted:
+    """One planted behaviour (or look-alike decoy) for one rule and one user."""
+
+    rule: str
+    role: str
+    """``planted`` or ``decoy``."""
+    staff: bool
+    """Play it with a staff member rather than a pupil."""
+    what: str
+    scenario: Scenario
+
+
+PLANTED: tuple[Planted, ...] = (
+    Planted(
+        "repeated-blocked",
+        "planted",
+        False,
+        "4 blocked attempts (bursts >=60 s apart) at gambling site bet365.com, 09:12-09:34 local",
+        _rb_gambler,
+    ),
+    Planted(
+        "repeated-blocked",
+        "planted",
+        False,
+        "probing: williamhill, paddypower, skybet, "
+        "coral blocked within 10 min, then allowed betvictor.com, 13:20-13:35",
+        _rb_prober,
+    ),
+    Planted(
+        "repeated-blocked",
+        "decoy",
+        False,
+        "storm of 55 TCP_DENIED/407 challenges (user '-') to outlook.office365.com, 10:02-10:05",
+        _rb_storm,
+    ),
+    Planted(
+        "repeated-blocked",
+        "decoy",
+        False,
+        "blocked adverts (doubleclick, googlesyndication) inside 6 ordinary mathsisfun.com pages, 11:01-11:25",
+        _rb_adverts,
+    ),
+    Planted(
+        "repeated-blocked", "decoy", False, "a single blocked attempt (one burst) at 888casino.com, 11:42", _rb_single
+    ),
+    Planted(
+        "circumvention",
+        "planted",
+        False,
+        "VPN: nordvpn.com blocked, protonvpn.com download and api.protonvpn.ch tunnels, 09:40-09:59",
+        _cv_vpn,
+    ),
+    Planted(
+        "circumvention",
+        "planted",
+        False,
+        "web proxy: croxyproxy.com and glype-style browse.php?u=http%3A%2F%2F... on lessonhub.glitch.me, 11:05-11:15",
+        _cv_webproxy,
+    ),
+    Planted(
+        "circumvention",
+        "planted",
+        False,
+        "Tor Browser download from torproject.org, then "
+        "CONNECT to 7 IP literals (443 and 9001) within 8 min, 13:15-13:30",
+        _cv_tor,
+    ),
+    Planted(
+        "circumvention",
+        "planted",
+        False,
+        "CONNECT to port 1194 (OpenVPN) x3 and port 22 x2, denied, 14:05-14:08",
+        _cv_tunnel_ports,
+    ),
+    Planted(
+        "circumvention",
+        "planted",
+        False,
+        "DoH: mozilla.cloudflare-dns.com tunnel and dns.google/dns-query, 10:56-11:23",
+        _cv_doh,
+    ),
+    Planted(
+        "circumvention",
+        "decoy",
+        False,
+        "SSO URLs carrying redirect_uri=https... (login.microsoftonline.com, accounts.google.com), 08:41",
+        _cd_sso,
+    ),
+    Planted(
+        "circumvention",
+        "decoy",
+        True,
+        "a single CONNECT to an IP literal on 443 (Teams media relay), 10:12",
+        _cd_single_ip,
+    ),
+    Planted(
+        "circumvention",
+        "decoy",
+        True,
+        "Outlook Safe Links URL embedding url=https%3A%2F%2Fwww.gov.uk..., 14:50",
+        _cd_safelinks,
+    ),
+    Planted(
+        "nonbusiness-bandwidth",
+        "planted",
+        False,
+        "YouTube (googlevideo.com) ~265 MB in a lesson, 13:06-14:25",
+        _nb_youtube,
+    ),
+    Planted(
+        "nonbusiness-bandwidth",
+        "planted",
+        False,
+        "Twitch in >=30 distinct active minutes of a lesson, 09:01-09:50",
+        _nb_twitch,
+    ),
+    Planted("nonbusiness-bandwidth", "decoy", False, "YouTube ~240 MB only at lunch, 12:12-12:58", _nd_lunch),
+    Planted("nonbusiness-bandwidth", "decoy", False, "YouTube ~260 MB only after hours, 15:36-16:50", _nd_after),
+    Planted(
+        "nonbusiness-bandwidth",
+        "decoy",
+        False,
+        "a 3-minute YouTube clip (~14 MB) in a lesson, 11:20-11:23, then Oak lesson videos",
+        _nd_clip,
+    ),
+    Planted("live-feed", "planted", False, "livescore.com API polled every 30-60 s, 13:04-14:06", _lf_livescore),
+    Planted(
+        "live-feed", "planted", False, "CONNECT gateway.discord.gg:443 open 52 min (09:33-10:25) in lessons", _lf_tunnel
+    ),
+    Planted("live-feed", "decoy", False, "Seneca Learning heartbeat every ~45 s, 09:00-09:50", _ld_seneca),
+    Planted("live-feed", "decoy", True, "Teams presence PUT every 60 s, 13:10-14:05", _ld_teams),
+    Planted(
+        "live-feed",
+        "decoy",
+        False,
+        "CONNECT www.twitch.tv:443 open 44 min only at lunch (12:13-12:57)",
+        _ld_lunch_tunnel,
+    ),
+    Planted(
+        "hacking-tools",
+        "planted",
+        False,
+        "downloads hashcat-6.2.6.7z and mimikatz_trunk.zip, 10:58-11:05",
+        _ht_cracking,
+    ),
+    Planted(
+        "hacking-tools",
+        "planted",
+        False,
+        "downloads nmap-7.94-setup.exe and a Kali Linux installer ISO (aborted), 14:10-14:22",
+        _ht_scanners,
+    ),
+    Planted(
+        "hacking-tools",
+        "planted",
+        False,
+        "darknet.org.uk (hacking), then sqlmap and Nikto user agents against testphp.vulnweb.com, 13:38-13:41",
+        _ht_useragents,
+    ),
+    Planted(
+        "hacking-tools", "decoy", True, "Google search for nmap and an nmap article (text/html), 10:05", _hd_search
+    ),
+    Planted(
+        "hacking-tools", "decoy", True, "Scratch Setup.exe and Python installer downloads, 09:20-09:25", _hd_installer
+    ),
+    Planted(
+        "inappropriate-content",
+        "planted",
+        False,
+        "adult: pornhub.com pages and phncdn.com images allowed, 11:30-11:33",
+        _ic_adult,
+    ),
+    Planted(
+        "inappropriate-content",
+        "planted",
+        False,
+        "self-harm: sanctioned-suicide.net forum pages allowed, 14:31-14:35",
+        _ic_selfharm,
+    ),
+    Planted(
+        "inappropriate-content",
+        "planted",
+        False,
+        "violence and extremism: bestgore.com (10:07) and stormfront.org (13:45) allowed",
+        _ic_violence,
+    ),
+    Planted(
+        "inappropriate-content", "decoy", False, "xvideos.com blocked (one burst), nothing allowed, 09:52", _id_blocked
+    ),
+    Planted(
+        "inappropriate-content",
+        "decoy",
+        False,
+        "NHS and Cancer Research UK breast-cancer pages, 14:02-14:06",
+        _id_health,
+    ),
+    Planted(
+        "inappropriate-content",
+        "decoy",
+        False,
+        "sussex.ac.uk and essexwildlife.org.uk (hostnames containing 'sex'), 13:12",
+        _id_sussex,
+    ),
+    Planted(
+        "large-transfer", "planted", False, "one 734 MB Minecraft modpack zip from mediafire.com, 13:40-13:47", _lt_film
+    ),
+    Planted(
+        "large-transfer", "planted", True, "42 Dropbox downloads of ~55 MB (~2.3 GB in the day), 09:05-15:10", _lt_many
+    ),
+    Planted(
+        "large-transfer",
+        "decoy",
+        False,
+        "Windows Update via Delivery Optimization, 12 x ~300 MB ranges and an 851 MB .msu (user '-', OS-update agents)",
+        _ld_update,
+    ),
+    Planted("large-transfer", "decoy", True, "400 MB education video from clickview.co.uk, 09:14", _ld_eduvideo),
+    Planted(
+        "concerning-search",
+        "planted",
+        False,
+        "Google suggest keystrokes and search 'how to self harm without anyone knowing', 10:02-10:05",
+        _cs_selfharm,
+    ),
+    Planted(
+        "concerning-search",
+        "planted",
+        False,
+        "Bing, YouTube and DuckDuckGo searches about suicide, 14:44-14:47",
+        _cs_suicide,
+    ),
+    Planted(
+        "concerning-search",
+        "planted",
+        False,
+        "DuckDuckGo, Google and Bing searches: pipe bomb, join isis, zombie knife, 11:12-11:16",
+        _cs_extremism,
+    ),
+    Planted(
+        "concerning-search",
+        "decoy",
+        False,
+        "'harmony' keystrokes and 'skill set' search (keywords only as substrings), 09:31-09:36",
+        _sd_substrings,
+    ),
+    Planted(
+        "concerning-search",
+        "decoy",
+        False,
+        "'pharmacist', 'grape juice', 'therapist' searches (keywords only as substrings), 13:52-13:55",
+        _sd_words,
+    ),
+)
+
+RULE_IDS = (
+    "repeated-blocked",
+    "circumvention",
+    "nonbusiness-bandwidth",
+    "live-feed",
+    "hacking-tools",
+    "inappropriate-content",
+    "large-transfer",
+    "concerning-search",
+)
