@@ -9,7 +9,7 @@ deliberately misuse-free: non-business sites carry no weight inside lessons, and
 background host is on an adult, gambling, VPN/proxy or hacking list. The planted
 scenarios (at the bottom) use real category members (UT1 ``vpn``, ``redirector``,
 ``gambling``, ``agressif``, ``hacking``, ``audio-video`` ...) so that list-based detectors
-can find them.
+can find them. Tables are laid out by hand, so the formatter leaves them alone.
 """
 
 from __future__ import annotations
@@ -24,212 +24,25 @@ SCHOOL_DOMAIN = "oakfieldacademy.org.uk"
 SCHOOL_TENANT = "oakfieldacademy"
 """The school's Microsoft 365 tenant name (SharePoint / OneDrive host prefix)."""
 
-FIRST_NAMES = (
-    "adam",
-    "aisha",
-    "alex",
-    "alfie",
-    "amelia",
-    "amir",
-    "amy",
-    "archie",
-    "ava",
-    "ben",
-    "bethany",
-    "callum",
-    "charlie",
-    "chloe",
-    "daniel",
-    "david",
-    "ella",
-    "ellie",
-    "emily",
-    "emma",
-    "ethan",
-    "evie",
-    "fatima",
-    "finley",
-    "freddie",
-    "george",
-    "grace",
-    "hannah",
-    "harry",
-    "harvey",
-    "isabella",
-    "isla",
-    "jack",
-    "jacob",
-    "james",
-    "jasmine",
-    "jessica",
-    "joseph",
-    "joshua",
-    "katie",
-    "kai",
-    "layla",
-    "leo",
-    "lily",
-    "logan",
-    "lucy",
-    "luke",
-    "maisie",
-    "mason",
-    "matthew",
-    "mia",
-    "millie",
-    "mohammed",
-    "molly",
-    "noah",
-    "olivia",
-    "oliver",
-    "oscar",
-    "phoebe",
-    "poppy",
-    "priya",
-    "rachel",
-    "reuben",
-    "riley",
-    "rosie",
-    "ruby",
-    "ryan",
-    "sam",
-    "sarah",
-    "scarlett",
-    "sienna",
-    "sophie",
-    "thomas",
-    "toby",
-    "tyler",
-    "william",
-    "yusuf",
-    "zara",
-    "zain",
-    "paul",
-    "helen",
-    "karen",
-    "mark",
-    "claire",
-    "andrew",
-    "julie",
-    "simon",
-    "nicola",
-    "richard",
-    "joanne",
-    "stephen",
-    "louise",
-)
+FIRST_NAMES = """
+    adam aisha alex alfie amelia amir amy archie ava ben bethany callum charlie chloe daniel david ella ellie
+    emily emma ethan evie fatima finley freddie george grace hannah harry harvey isabella isla jack jacob james
+    jasmine jessica joseph joshua katie kai layla leo lily logan lucy luke maisie mason matthew mia millie
+    mohammed molly noah olivia oliver oscar phoebe poppy priya rachel reuben riley rosie ruby ryan sam sarah
+    scarlett sienna sophie thomas toby tyler william yusuf zara zain paul helen karen mark claire andrew julie
+    simon nicola richard joanne stephen louise
+""".split()
 
-SURNAMES = (
-    "smith",
-    "jones",
-    "taylor",
-    "brown",
-    "williams",
-    "wilson",
-    "johnson",
-    "davies",
-    "patel",
-    "robinson",
-    "wright",
-    "thompson",
-    "evans",
-    "walker",
-    "white",
-    "roberts",
-    "green",
-    "hall",
-    "thomas",
-    "clarke",
-    "jackson",
-    "wood",
-    "harris",
-    "edwards",
-    "turner",
-    "martin",
-    "cooper",
-    "hill",
-    "ward",
-    "hughes",
-    "moore",
-    "clark",
-    "king",
-    "harrison",
-    "lewis",
-    "baker",
-    "lee",
-    "allen",
-    "morris",
-    "khan",
-    "scott",
-    "watson",
-    "davis",
-    "parker",
-    "james",
-    "bennett",
-    "young",
-    "phillips",
-    "richardson",
-    "mitchell",
-    "bailey",
-    "carter",
-    "cook",
-    "singh",
-    "shaw",
-    "bell",
-    "collins",
-    "morgan",
-    "kelly",
-    "begum",
-    "miller",
-    "cox",
-    "hussain",
-    "marshall",
-    "simpson",
-    "price",
-    "anderson",
-    "adams",
-    "wilkinson",
-    "ali",
-    "ahmed",
-    "foster",
-    "ellis",
-    "murphy",
-    "chapman",
-    "mason",
-    "gray",
-    "richards",
-    "webb",
-    "griffiths",
-    "hunt",
-    "palmer",
-    "campbell",
-    "holmes",
-    "mills",
-    "rogers",
-    "barnes",
-    "knight",
-    "matthews",
-    "barker",
-    "powell",
-    "stevens",
-    "kaur",
-    "fisher",
-    "butler",
-    "dixon",
-    "russell",
-    "harvey",
-    "pearson",
-    "graham",
-    "fletcher",
-    "okafor",
-    "nowak",
-    "kowalski",
-    "obrien",
-    "mcdonald",
-    "fraser",
-    "rahman",
-    "chowdhury",
-)
+SURNAMES = """
+    smith jones taylor brown williams wilson johnson davies patel robinson wright thompson evans walker white
+    roberts green hall thomas clarke jackson wood harris edwards turner martin cooper hill ward hughes moore
+    clark king harrison lewis baker lee allen morris khan scott watson davis parker james bennett young phillips
+    richardson mitchell bailey carter cook singh shaw bell collins morgan kelly begum miller cox hussain marshall
+    simpson price anderson adams wilkinson ali ahmed foster ellis murphy chapman mason gray richards webb
+    griffiths hunt palmer campbell holmes mills rogers barnes knight matthews barker powell stevens kaur fisher
+    butler dixon russell harvey pearson graham fletcher okafor nowak kowalski obrien mcdonald fraser rahman
+    chowdhury
+""".split()
 
 YEAR_GROUPS = ("year7", "year8", "year9", "year10", "year11", "year12", "year13")
 YEAR_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.6, 0.55)
@@ -237,26 +50,19 @@ YEAR_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.6, 0.55)
 # --- devices and user agents --------------------------------------------------------------
 
 _CHROME = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36"
+_SAFARI = "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6"
 
+# fmt: off
 DEVICE_KINDS: tuple[tuple[str, str, bool], ...] = (
-    # (device-name prefix, user agent, runs Windows Update)
+    # (device-name prefix, browser user agent, runs Windows Update)
     ("PC", f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) {_CHROME}", True),
     ("CB", f"Mozilla/5.0 (X11; CrOS x86_64 16328.65.0) {_CHROME}", False),
     ("LT", f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) {_CHROME} Edg/141.0.0.0", True),
-    (
-        "IPAD",
-        "Mozilla/5.0 (iPad; CPU OS 18_6 like Mac OS X) AppleWebKit/605.1.15 "
-        "(KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1",
-        False,
-    ),
-    (
-        "MAC",
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
-        "(KHTML, like Gecko) Version/18.6 Safari/605.1.15",
-        False,
-    ),
+    ("IPAD", f"Mozilla/5.0 (iPad; CPU OS 18_6 like Mac OS X) {_SAFARI} Mobile/15E148 Safari/604.1", False),
+    ("MAC", f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) {_SAFARI} Safari/605.1.15", False),
     ("PC", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:144.0) Gecko/20100101 Firefox/144.0", True),
 )
+# fmt: on
 PUPIL_DEVICE_WEIGHTS = (0.52, 0.38, 0.0, 0.05, 0.0, 0.05)
 STAFF_DEVICE_WEIGHTS = (0.2, 0.0, 0.55, 0.1, 0.1, 0.05)
 
@@ -267,17 +73,18 @@ OS_UPDATE_UAS = (
 )
 APP_UAS = (
     "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.18129; Pro)",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Teams/25290.205.4069.4894 Chrome/130.0.6723.191 Electron/33.2.1 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Teams/25290.205.4069.4894 "
+    "Chrome/130.0.6723.191 Electron/33.2.1 Safari/537.36",
     "OneDriveSyncEngine/25.189.0928.0002",
 )
 
 # --- resource templates ---------------------------------------------------------------------
-# A template is (path prefix, path suffix, kind, mime). A random token goes between prefix and
-# suffix when the prefix contains "{id}" it is split there instead (see demo._split_template).
+# A template is (path, path suffix, kind, mime type). "{id}" in the path becomes a random token
+# per request (a second "{id}" is fixed per template); the suffix follows it.
 
 KINDS = ("page", "script", "style", "image", "font", "json", "beacon", "media", "update", "connect")
 
+# fmt: off
 GENERIC_ASSETS: tuple[tuple[str, str, str, str], ...] = (
     ("/static/js/main.{id}", ".js", "script", "application/javascript"),
     ("/assets/js/vendor.{id}", ".min.js", "script", "application/javascript"),
@@ -297,19 +104,15 @@ GENERIC_ASSET_WEIGHTS = (10, 5, 5, 4, 3, 12, 9, 6, 4, 2, 3, 7, 3)
 
 HOST_TEMPLATES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     # third parties
-    "www.google-analytics.com": (
-        ("/g/collect?v=2&tid=G-{id}", "&en=page_view", "beacon", "image/gif"),
-        ("/analytics.js", "", "script", "text/javascript"),
-    ),
+    "www.google-analytics.com": (("/g/collect?v=2&tid=G-{id}", "&en=page_view", "beacon", "image/gif"),
+                                 ("/analytics.js", "", "script", "text/javascript")),
     "www.googletagmanager.com": (("/gtag/js?id=G-{id}", "", "script", "application/javascript"),),
-    "securepubads.g.doubleclick.net": (
-        ("/tag/js/gpt.js", "", "script", "text/javascript"),
-        ("/pagead/managed/js/gpt/m2026111301/pubads_impl.js", "", "script", "text/javascript"),
-    ),
-    "pagead2.googlesyndication.com": (
-        ("/pagead/js/adsbygoogle.js?client=ca-pub-{id}", "", "script", "text/javascript"),
-        ("/pagead/show_ads_impl.js", "", "script", "text/javascript"),
-    ),
+    "securepubads.g.doubleclick.net": (("/tag/js/gpt.js", "", "script", "text/javascript"),
+                                       ("/pagead/managed/js/gpt/m202611130101/pubads_impl.js", "", "script",
+                                        "text/javascript")),
+    "pagead2.googlesyndication.com": (("/pagead/js/adsbygoogle.js?client=ca-pub-{id}", "", "script",
+                                       "text/javascript"),
+                                      ("/pagead/show_ads_impl.js", "", "script", "text/javascript")),
     "c.amazon-adsystem.com": (("/aax2/apstag.js", "", "script", "text/javascript"),),
     "acdn.adnxs.com": (("/ast/ast.js", "", "script", "application/javascript"),),
     "cdn.taboola.com": (("/libtrc/{id}/loader.js", "", "script", "application/javascript"),),
@@ -319,53 +122,32 @@ HOST_TEMPLATES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "fonts.googleapis.com": (("/css2?family=Roboto:wght@400;700&display=swap", "", "style", "text/css"),),
     "fonts.gstatic.com": (("/s/roboto/v32/{id}", ".woff2", "font", "font/woff2"),),
     "cdnjs.cloudflare.com": (("/ajax/libs/jquery/3.7.1/jquery.min.js", "", "script", "application/javascript"),),
-    "cdn.jsdelivr.net": (
-        ("/npm/bootstrap@5.3.3/dist/js/bootstrap.bundle.min.js", "", "script", "application/javascript"),
-    ),
+    "cdn.jsdelivr.net": (("/npm/bootstrap@5.3.3/dist/js/bootstrap.bundle.min.js", "", "script",
+                          "application/javascript"),),
     "ajax.googleapis.com": (("/ajax/libs/jquery/3.6.0/jquery.min.js", "", "script", "text/javascript"),),
     # streaming and site-specific assets
     "i.ytimg.com": (("/vi/{id}", "/hqdefault.jpg", "image", "image/jpeg"),),
-    "rr3---sn-aigl6ned.googlevideo.com": (
-        ("/videoplayback?expire=1763{id}", "&itag=243&mime=video%2Fwebm&range=0-1048575", "media", "video/webm"),
-    ),
-    "rr5---sn-aigzrn7e.googlevideo.com": (
-        ("/videoplayback?expire=1763{id}", "&itag=251&mime=audio%2Fwebm", "media", "audio/webm"),
-    ),
+    "rr3---sn-aigl6ned.googlevideo.com": (("/videoplayback?id=o-{id}", "&itag=243&mime=video%2Fwebm&rn=3", "media",
+                                           "video/webm"),),
+    "rr5---sn-aigzrn7e.googlevideo.com": (("/videoplayback?id=o-{id}", "&itag=251&mime=audio%2Fwebm&rn=4", "media",
+                                           "audio/webm"),),
     "v16-webapp-prime.tiktok.com": (("/video/tos/useast2a/{id}", "/?mime_type=video_mp4", "media", "video/mp4"),),
     "upload.wikimedia.org": (("/wikipedia/commons/thumb/{id}", ".png", "image", "image/png"),),
-    # OS updates
-    "2.tlu.dl.delivery.mp.microsoft.com": (
-        ("/filestreamingservice/files/{id}", "?P1=1763&P2=404&P3=2&P4=", "update", "application/octet-stream"),
-    ),
-    "7.tlu.dl.delivery.mp.microsoft.com": (
-        ("/filestreamingservice/files/{id}", "?P1=1763&P2=404&P3=2&P4=", "update", "application/octet-stream"),
-    ),
-    "download.windowsupdate.com": (
-        (
-            "/c/msdownload/update/software/secu/2026/10/windows11.0-kb50{id}",
-            "-x64.cab",
-            "update",
-            "application/vnd.ms-cab-compressed",
-        ),
-        (
-            "/d/msdownload/update/software/defu/2026/11/am_delta_patch_1.421.{id}",
-            ".exe",
-            "update",
-            "application/octet-stream",
-        ),
-    ),
-    "au.download.windowsupdate.com": (
-        ("/c/msdownload/update/others/2026/11/{id}", ".cab", "update", "application/vnd.ms-cab-compressed"),
-    ),
-    "officecdn.microsoft.com": (
-        (
-            "/pr/492350f6-3a01-4f97-b9c0-c7c6ddf67d60/Office/Data/16.0.{id}",
-            "/stream.x64.x-none.dat",
-            "update",
-            "application/octet-stream",
-        ),
-    ),
+    # OS updates (plain http, like the real services)
+    "2.tlu.dl.delivery.mp.microsoft.com": (("/filestreamingservice/files/{id}", "?P1=1763&P2=404&P3=2&P4=", "update",
+                                            "application/octet-stream"),),
+    "7.tlu.dl.delivery.mp.microsoft.com": (("/filestreamingservice/files/{id}", "?P1=1763&P2=404&P3=2&P4=", "update",
+                                            "application/octet-stream"),),
+    "download.windowsupdate.com": (("/c/msdownload/update/software/secu/2026/10/windows11.0-kb50{id}", "-x64.cab",
+                                    "update", "application/vnd.ms-cab-compressed"),
+                                   ("/d/msdownload/update/software/defu/2026/11/am_delta_patch_1.421.{id}", ".exe",
+                                    "update", "application/octet-stream")),
+    "au.download.windowsupdate.com": (("/c/msdownload/update/others/2026/11/{id}", ".cab", "update",
+                                       "application/vnd.ms-cab-compressed"),),
+    "officecdn.microsoft.com": (("/pr/492350f6-3a01-4f97-b9c0-c7c6ddf67d60/Office/Data/16.0.{id}",
+                                 "/stream.x64.x-none.dat", "update", "application/octet-stream"),),
 }
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -384,404 +166,148 @@ class Site:
     """Pages carry display adverts (which the filter sometimes blocks)."""
 
 
-_Q = (
-    "photosynthesis word equation",
-    "how to find the area of a circle",
-    "french past tense avoir",
-    "periodic table groups",
-    "macbeth act 1 scene 7 summary",
-    "pythagoras theorem examples",
-    "simultaneous equations",
-    "river erosion processes",
-    "spanish numbers 1-100",
-    "python for loop",
-    "how to cite a website harvard",
-    "montserrat volcano case study",
-    "romeo and juliet themes",
-    "kinetic energy formula",
-    "osmosis required practical",
-    "electrolysis of brine",
-    "plate tectonics diagram",
-    "cold war timeline",
-    "animal cell diagram labelled",
-    "how to write a persuasive speech",
-    "aerobic respiration equation",
-    "density formula",
-    "ks3 fractions worksheet",
-    "weather tomorrow",
-    "half term dates 2026",
-    "ucas personal statement tips",
-    "a level biology specification aqa",
-    "converting fractions to decimals",
-    "the tempest context",
-    "tropical rainforest layers",
-    "how to make a pie chart in excel",
-    "capital of australia",
-    "an inspector calls quotes",
-    "standard form calculator",
-    "germany 1918 to 1939 revision",
-    "hooke's law practical",
-    "ohm's law",
-    "past papers edexcel maths",
-    "global warming causes",
-    "how to revise for mocks",
-)
+_QUERIES = (
+    "photosynthesis word equation", "how to find the area of a circle", "french past tense avoir",
+    "periodic table groups", "macbeth act 1 scene 7 summary", "pythagoras theorem examples",
+    "simultaneous equations", "river erosion processes", "spanish numbers 1-100", "python for loop",
+    "how to cite a website harvard", "montserrat volcano case study", "romeo and juliet themes",
+    "kinetic energy formula", "osmosis required practical", "electrolysis of brine", "plate tectonics diagram",
+    "cold war timeline", "animal cell diagram labelled", "how to write a persuasive speech",
+    "aerobic respiration equation", "density formula", "ks3 fractions worksheet", "weather tomorrow",
+    "half term dates 2026", "ucas personal statement tips", "a level biology specification aqa",
+    "converting fractions to decimals", "the tempest context", "tropical rainforest layers",
+    "how to make a pie chart in excel", "capital of australia", "an inspector calls quotes",
+    "standard form calculator", "germany 1918 to 1939 revision", "hooke's law practical", "ohm's law",
+    "past papers edexcel maths", "global warming causes", "how to revise for mocks",
+)  # fmt: skip
 
 
 def _search(prefix: str, suffix: str) -> tuple[str, ...]:
     """Search-result paths for the innocent school queries above."""
-    return tuple(prefix + q.replace("'", "%27").replace(" ", "+") + suffix for q in _Q)
+    return tuple(prefix + q.replace("'", "%27").replace(" ", "+") + suffix for q in _QUERIES)
 
 
 _MS = SCHOOL_TENANT
+# fmt: off
 SITES: tuple[Site, ...] = (
-    Site(
-        "google",
-        ("www.google.com", "www.google.co.uk"),
-        ("www.gstatic.com", "ssl.gstatic.com", "apis.google.com", "fonts.gstatic.com"),
-        ("/", "/webhp", *_search("/search?q=", "&sourceid=chrome&ie=UTF-8")),
-        40,
-        25,
-    ),
-    Site(
-        "bitesize",
-        ("www.bbc.co.uk",),
-        ("static.files.bbci.co.uk", "ichef.bbci.co.uk"),
-        (
-            "/bitesize",
-            "/bitesize/subjects/z{id}",
-            "/bitesize/guides/z{id}/revision/1",
-            "/bitesize/articles/z{id}",
-            "/bitesize/topics/z{id}",
-            "/bitesize/examspecs/z{id}",
-        ),
-        35,
-        6,
-    ),
-    Site(
-        "office",
-        ("www.office.com", "outlook.office.com", "outlook.office365.com"),
-        ("res.cdn.office.net", "res-1.cdn.office.net", "aadcdn.msauth.net"),
-        ("/", "/mail/", "/mail/inbox/id/{id}", "/calendar/view/week", "/owa/", "/launch/word", "/launch/powerpoint"),
-        30,
-        12,
-    ),
-    Site(
-        "ms-login",
-        ("login.microsoftonline.com",),
-        ("aadcdn.msauth.net",),
-        (
-            "/common/oauth2/v2.0/authorize?client_id=4765445b-32c6-49b0-83e6-1d93765276ca"
-            "&redirect_uri=https%3A%2F%2Fwww.office.com%2Flandingv2&response_type=code%20id_token"
-            "&scope=openid%20profile&response_mode=form_post&nonce={id}",
-            "/common/login",
-            "/kmsi",
-            "/common/reprocess?ctx={id}",
-        ),
-        6,
-        3,
-    ),
-    Site(
-        "teams",
-        ("teams.microsoft.com",),
-        ("statics.teams.cdn.office.net",),
-        (
-            "/v2/",
-            "/_#/school/classroom/General?threadId=19:{id}@thread.tacv2",
-            "/_#/calendarv2",
-            "/_#/conversations/19:{id}@thread.v2",
-        ),
-        14,
-        4,
-    ),
-    Site(
-        "sharepoint",
-        (f"{_MS}-my.sharepoint.com", f"{_MS}.sharepoint.com"),
-        ("res-1.cdn.office.net", "spoprod-a.akamaihd.net"),
-        (
-            "/personal/{id}/_layouts/15/onedrive.aspx",
-            "/sites/Science/Shared%20Documents/Forms/AllItems.aspx",
-            "/:w:/r/sites/English/_layouts/15/Doc.aspx?sourcedoc={id}",
-            "/:p:/r/personal/{id}/_layouts/15/Doc.aspx",
-        ),
-        12,
-        3,
-    ),
-    Site(
-        "google-edu",
-        ("classroom.google.com", "docs.google.com", "drive.google.com"),
-        ("www.gstatic.com", "lh3.googleusercontent.com", "ssl.gstatic.com"),
-        (
-            "/u/0/h",
-            "/c/{id}",
-            "/c/{id}/a/{id}/details",
-            "/document/d/{id}/edit",
-            "/presentation/d/{id}/edit",
-            "/spreadsheets/d/{id}/edit",
-            "/drive/my-drive",
-        ),
-        22,
-        5,
-    ),
-    Site(
-        "oak",
-        ("www.thenational.academy",),
-        ("static.thenational.academy",),
-        (
-            "/pupils/years/year-{id}",
-            "/pupils/programmes/{id}/units",
-            "/pupils/lessons/{id}/video",
-            "/teachers/lessons/{id}",
-        ),
-        8,
-        1,
-    ),
-    Site(
-        "wikipedia",
-        ("en.wikipedia.org", "en.m.wikipedia.org"),
-        ("upload.wikimedia.org",),
-        (
-            "/wiki/Photosynthesis",
-            "/wiki/World_War_I",
-            "/wiki/Plate_tectonics",
-            "/wiki/William_Shakespeare",
-            "/wiki/Periodic_table",
-            "/wiki/Industrial_Revolution",
-            "/wiki/Pythagorean_theorem",
-            "/wiki/Climate_change",
-            "/wiki/Roman_Empire",
-            "/wiki/Special:Search?search={id}",
-        ),
-        12,
-        4,
-    ),
-    Site(
-        "govuk",
-        ("www.gov.uk",),
-        ("assets.publishing.service.gov.uk",),
-        ("/", "/browse/education", "/school-term-holiday-dates", "/government/publications/{id}", "/guidance/{id}"),
-        3,
-        1,
-    ),
-    Site(
-        "seneca",
-        ("app.senecalearning.com",),
-        ("image-v2.cdn.app.senecalearning.com",),
-        ("/dashboard", "/classroom/course/{id}/section/{id}/session", "/dashboard/class/{id}/assignments"),
-        8,
-        2,
-    ),
-    Site(
-        "quizlet",
-        ("quizlet.com",),
-        ("assets.quizlet.com",),
-        ("/gb/{id}/flash-cards/", "/latest", "/search?query={id}"),
-        5,
-        2,
-    ),
+    Site("google", ("www.google.com", "www.google.co.uk"),
+         ("www.gstatic.com", "ssl.gstatic.com", "apis.google.com", "fonts.gstatic.com"),
+         ("/", "/webhp", *_search("/search?q=", "&sourceid=chrome&ie=UTF-8")), 40, 25),
+    Site("bitesize", ("www.bbc.co.uk",), ("static.files.bbci.co.uk", "ichef.bbci.co.uk"),
+         ("/bitesize", "/bitesize/subjects/z{id}", "/bitesize/guides/z{id}/revision/1", "/bitesize/articles/z{id}",
+          "/bitesize/topics/z{id}", "/bitesize/examspecs/z{id}"), 35, 6),
+    Site("office", ("www.office.com", "outlook.office.com", "outlook.office365.com"),
+         ("res.cdn.office.net", "res-1.cdn.office.net", "aadcdn.msauth.net"),
+         ("/", "/mail/", "/mail/inbox/id/{id}", "/calendar/view/week", "/owa/", "/launch/word", "/launch/powerpoint"),
+         30, 12),
+    Site("ms-login", ("login.microsoftonline.com",), ("aadcdn.msauth.net",),
+         ("/common/oauth2/v2.0/authorize?client_id=4765445b-32c6-49b0-83e6-1d93765276ca&redirect_uri=https%3A%2F%2F"
+          "www.office.com%2Flandingv2&response_type=code%20id_token&scope=openid%20profile&response_mode=form_post"
+          "&nonce={id}", "/common/login", "/kmsi", "/common/reprocess?ctx={id}"), 6, 3),
+    Site("teams", ("teams.microsoft.com",), ("statics.teams.cdn.office.net",),
+         ("/v2/", "/_#/school/classroom/General?threadId=19:{id}@thread.tacv2", "/_#/calendarv2",
+          "/_#/conversations/19:{id}@thread.v2"), 14, 4),
+    Site("sharepoint", (f"{_MS}-my.sharepoint.com", f"{_MS}.sharepoint.com"),
+         ("res-1.cdn.office.net", "spoprod-a.akamaihd.net"),
+         ("/personal/{id}/_layouts/15/onedrive.aspx", "/sites/Science/Shared%20Documents/Forms/AllItems.aspx",
+          "/:w:/r/sites/English/_layouts/15/Doc.aspx?sourcedoc={id}", "/:p:/r/personal/{id}/_layouts/15/Doc.aspx"),
+         12, 3),
+    Site("google-edu", ("classroom.google.com", "docs.google.com", "drive.google.com"),
+         ("www.gstatic.com", "lh3.googleusercontent.com", "ssl.gstatic.com"),
+         ("/u/0/h", "/c/{id}", "/c/{id}/a/{id}/details", "/document/d/{id}/edit", "/presentation/d/{id}/edit",
+          "/spreadsheets/d/{id}/edit", "/drive/my-drive"), 22, 5),
+    Site("oak", ("www.thenational.academy",), ("static.thenational.academy",),
+         ("/pupils/years/year-{id}", "/pupils/programmes/{id}/units", "/pupils/lessons/{id}/video",
+          "/teachers/lessons/{id}"), 8, 1),
+    Site("wikipedia", ("en.wikipedia.org", "en.m.wikipedia.org"), ("upload.wikimedia.org",),
+         ("/wiki/Photosynthesis", "/wiki/World_War_I", "/wiki/Plate_tectonics", "/wiki/William_Shakespeare",
+          "/wiki/Periodic_table", "/wiki/Industrial_Revolution", "/wiki/Pythagorean_theorem", "/wiki/Climate_change",
+          "/wiki/Roman_Empire", "/wiki/Special:Search?search={id}"), 12, 4),
+    Site("govuk", ("www.gov.uk",), ("assets.publishing.service.gov.uk",),
+         ("/", "/browse/education", "/school-term-holiday-dates", "/government/publications/{id}",
+          "/guidance/{id}"), 3, 1),
+    Site("seneca", ("app.senecalearning.com",), ("image-v2.cdn.app.senecalearning.com",),
+         ("/dashboard", "/classroom/course/{id}/section/{id}/session", "/dashboard/class/{id}/assignments"), 8, 2),
+    Site("quizlet", ("quizlet.com",), ("assets.quizlet.com",),
+         ("/gb/{id}/flash-cards/", "/latest", "/search?query={id}"), 5, 2),
     Site("kahoot", ("kahoot.it",), ("assets-cdn.kahoot.it",), ("/", "/challenge/{id}", "/join"), 4, 1),
-    Site(
-        "khan",
-        ("www.khanacademy.org",),
-        ("cdn.kastatic.org",),
-        ("/math/algebra", "/science/biology", "/profile/me/courses"),
-        3,
-        1,
-    ),
-    Site(
-        "mathsisfun",
-        ("www.mathsisfun.com",),
-        (),
-        ("/algebra/index.html", "/geometry/circle-area.html", "/numbers/fractions.html"),
-        4,
-        1,
-        ads=True,
-    ),
-    Site(
-        "corbett",
-        ("corbettmaths.com",),
-        (),
-        ("/contents/", "/{id}/", "/2019/09/25/simultaneous-equations-practice-questions/"),
-        4,
-        1,
-        ads=True,
-    ),
+    Site("khan", ("www.khanacademy.org",), ("cdn.kastatic.org",),
+         ("/math/algebra", "/science/biology", "/profile/me/courses"), 3, 1),
+    Site("mathsisfun", ("www.mathsisfun.com",), (),
+         ("/algebra/index.html", "/geometry/circle-area.html", "/numbers/fractions.html"), 4, 1, ads=True),
+    Site("corbett", ("corbettmaths.com",), (),
+         ("/contents/", "/{id}/", "/2019/09/25/simultaneous-equations-practice-questions/"), 4, 1, ads=True),
     Site("dictionary", ("www.dictionary.com", "www.thesaurus.com"), (), ("/browse/{id}",), 3, 1, ads=True),
-    Site(
-        "britannica",
-        ("www.britannica.com",),
-        ("cdn.britannica.com",),
-        ("/topic/{id}", "/event/World-War-I", "/science/photosynthesis"),
-        2,
-        1,
-        ads=True,
-    ),
+    Site("britannica", ("www.britannica.com",), ("cdn.britannica.com",),
+         ("/topic/{id}", "/event/World-War-I", "/science/photosynthesis"), 2, 1, ads=True),
     Site("duolingo", ("www.duolingo.com",), ("d35aaqx5ub95lt.cloudfront.net",), ("/learn", "/lesson"), 2, 2),
     Site("canva", ("www.canva.com",), ("static.canva.com",), ("/design/{id}/edit", "/folder/all-designs"), 4, 2),
-    Site("satchel", ("www.satchelone.com",), ("static.satchelone.com",), ("/todos/upcoming", "/homeworks/{id}"), 4, 3),
-    Site(
-        "school",
-        (f"www.{SCHOOL_DOMAIN}",),
-        (),
-        ("/", "/news", "/term-dates", "/curriculum/{id}", "/parents/letters"),
-        3,
-        2,
-    ),
+    Site("satchel", ("www.satchelone.com",), ("static.satchelone.com",), ("/todos/upcoming", "/homeworks/{id}"),
+         4, 3),
+    Site("school", (f"www.{SCHOOL_DOMAIN}",), (),
+         ("/", "/news", "/term-dates", "/curriculum/{id}", "/parents/letters"), 3, 2),
     Site("bing", ("www.bing.com",), ("th.bing.com", "r.bing.com"), _search("/search?q=", "&form=QBLH"), 3, 2),
-    Site(
-        "microsoft",
-        ("www.microsoft.com",),
-        ("img-prod-cms-rt-microsoft-com.akamaized.net",),
-        ("/en-gb/microsoft-365", "/en-gb/windows"),
-        1,
-        1,
-    ),
+    Site("microsoft", ("www.microsoft.com",), ("img-prod-cms-rt-microsoft-com.akamaized.net",),
+         ("/en-gb/microsoft-365", "/en-gb/windows"), 1, 1),
     Site("metoffice", ("www.metoffice.gov.uk",), (), ("/weather/forecast/{id}",), 1, 2),
-    Site(
-        "scratch",
-        ("scratch.mit.edu",),
-        ("cdn2.scratch.mit.edu",),
-        ("/projects/{id}/editor", "/explore/projects/all"),
-        2,
-        1,
-    ),
-    # non-business: only outside lessons in the background
-    Site(
-        "youtube",
-        ("www.youtube.com",),
-        ("i.ytimg.com", "rr3---sn-aigl6ned.googlevideo.com", "rr5---sn-aigzrn7e.googlevideo.com", "yt3.ggpht.com"),
-        ("/", "/watch?v={id}", "/shorts/{id}", "/feed/subscriptions"),
-        0,
-        24,
-    ),
-    Site(
-        "tiktok",
-        ("www.tiktok.com",),
-        ("p16-sign-va.tiktokcdn.com", "v16-webapp-prime.tiktok.com"),
-        ("/foryou", "/@{id}/video/{id}", "/explore"),
-        0,
-        10,
-    ),
-    Site(
-        "instagram",
-        ("www.instagram.com",),
-        ("scontent-lhr8-1.cdninstagram.com", "static.cdninstagram.com"),
-        ("/", "/reels/{id}/", "/p/{id}/", "/direct/inbox/"),
-        0,
-        8,
-    ),
+    Site("scratch", ("scratch.mit.edu",), ("cdn2.scratch.mit.edu",),
+         ("/projects/{id}/editor", "/explore/projects/all"), 2, 1),
+    # non-business: in the background only before school, at break and lunch, and after school
+    Site("youtube", ("www.youtube.com",),
+         ("i.ytimg.com", "rr3---sn-aigl6ned.googlevideo.com", "rr5---sn-aigzrn7e.googlevideo.com", "yt3.ggpht.com"),
+         ("/", "/watch?v={id}", "/shorts/{id}", "/feed/subscriptions"), 0, 24),
+    Site("tiktok", ("www.tiktok.com",), ("p16-sign-va.tiktokcdn.com", "v16-webapp-prime.tiktok.com"),
+         ("/foryou", "/@{id}/video/{id}", "/explore"), 0, 10),
+    Site("instagram", ("www.instagram.com",), ("scontent-lhr8-1.cdninstagram.com", "static.cdninstagram.com"),
+         ("/", "/reels/{id}/", "/p/{id}/", "/direct/inbox/"), 0, 8),
     Site("snapchat", ("web.snapchat.com",), ("cf-st.sc-cdn.net",), ("/", "/chat"), 0, 3),
-    Site(
-        "reddit",
-        ("www.reddit.com",),
-        ("styles.redditmedia.com", "preview.redd.it"),
-        ("/r/{id}/", "/r/football/comments/{id}/"),
-        0,
-        2,
-    ),
-    Site(
-        "roblox", ("www.roblox.com",), ("tr.rbxcdn.com", "css.rbxcdn.com"), ("/home", "/games/{id}/", "/discover"), 0, 6
-    ),
+    Site("reddit", ("www.reddit.com",), ("styles.redditmedia.com", "preview.redd.it"),
+         ("/r/{id}/", "/r/football/comments/{id}/"), 0, 2),
+    Site("roblox", ("www.roblox.com",), ("tr.rbxcdn.com", "css.rbxcdn.com"), ("/home", "/games/{id}/", "/discover"),
+         0, 6),
     Site("poki", ("poki.com",), ("img.poki-cdn.com", "game-cdn.poki.com"), ("/en/g/{id}", "/"), 0, 5, ads=True),
     Site("coolmath", ("www.coolmathgames.com",), ("assets.coolmathgames.com",), ("/0-{id}", "/"), 0, 4, ads=True),
-    Site(
-        "amazon",
-        ("www.amazon.co.uk",),
-        ("m.media-amazon.com", "images-eu.ssl-images-amazon.com"),
-        ("/", "/s?k={id}", "/dp/B0{id}"),
-        0,
-        4,
-    ),
-    Site(
-        "ebay",
-        ("www.ebay.co.uk",),
-        ("i.ebayimg.com", "ir.ebaystatic.com"),
-        ("/itm/{id}", "/sch/i.html?_nkw={id}"),
-        0,
-        2,
-    ),
-    Site(
-        "spotify",
-        ("open.spotify.com",),
-        ("open.spotifycdn.com", "i.scdn.co"),
-        ("/", "/playlist/{id}", "/album/{id}"),
-        0,
-        4,
-    ),
-    Site(
-        "bbc-news",
-        ("www.bbc.co.uk",),
-        ("static.files.bbci.co.uk", "ichef.bbci.co.uk"),
-        ("/news", "/news/articles/c{id}o", "/sport", "/sport/football/articles/c{id}o"),
-        0,
-        8,
-    ),
-    Site("skysports", ("www.skysports.com",), ("e0.365dm.com",), ("/football", "/football/news/{id}"), 0, 3, ads=True),
-    Site(
-        "guardian",
-        ("www.theguardian.com",),
-        ("i.guim.co.uk", "assets.guim.co.uk"),
-        ("/uk", "/football/{id}"),
-        0,
-        2,
-        ads=True,
-    ),
+    Site("amazon", ("www.amazon.co.uk",), ("m.media-amazon.com", "images-eu.ssl-images-amazon.com"),
+         ("/", "/s?k={id}", "/dp/B0{id}"), 0, 4),
+    Site("ebay", ("www.ebay.co.uk",), ("i.ebayimg.com", "ir.ebaystatic.com"),
+         ("/itm/{id}", "/sch/i.html?_nkw={id}"), 0, 2),
+    Site("spotify", ("open.spotify.com",), ("open.spotifycdn.com", "i.scdn.co"),
+         ("/", "/playlist/{id}", "/album/{id}"), 0, 4),
+    Site("bbc-news", ("www.bbc.co.uk",), ("static.files.bbci.co.uk", "ichef.bbci.co.uk"),
+         ("/news", "/news/articles/c{id}o", "/sport", "/sport/football/articles/c{id}o"), 0, 8),
+    Site("skysports", ("www.skysports.com",), ("e0.365dm.com",), ("/football", "/football/news/{id}"), 0, 3,
+         ads=True),
+    Site("guardian", ("www.theguardian.com",), ("i.guim.co.uk", "assets.guim.co.uk"), ("/uk", "/football/{id}"),
+         0, 2, ads=True),
     Site("pinterest", ("www.pinterest.co.uk",), ("i.pinimg.com",), ("/", "/pin/{id}/"), 0, 2),
 )
 
 THIRD_PARTIES: tuple[tuple[str, float, bool], ...] = (
     # (host, weight, is a display-advert host the filter blocks about half the time)
-    ("www.google-analytics.com", 10, False),
-    ("www.googletagmanager.com", 8, False),
-    ("fonts.googleapis.com", 6, False),
-    ("fonts.gstatic.com", 4, False),
-    ("cdnjs.cloudflare.com", 3, False),
-    ("cdn.jsdelivr.net", 2, False),
-    ("ajax.googleapis.com", 2, False),
-    ("static.hotjar.com", 1.5, False),
-    ("bat.bing.com", 1, False),
-    ("connect.facebook.net", 1, False),
-    ("securepubads.g.doubleclick.net", 6, True),
-    ("pagead2.googlesyndication.com", 6, True),
-    ("c.amazon-adsystem.com", 2, True),
-    ("acdn.adnxs.com", 1.5, True),
-    ("cdn.taboola.com", 1.5, True),
+    ("www.google-analytics.com", 10, False), ("www.googletagmanager.com", 8, False),
+    ("fonts.googleapis.com", 6, False), ("fonts.gstatic.com", 4, False), ("cdnjs.cloudflare.com", 3, False),
+    ("cdn.jsdelivr.net", 2, False), ("ajax.googleapis.com", 2, False), ("static.hotjar.com", 1.5, False),
+    ("bat.bing.com", 1, False), ("connect.facebook.net", 1, False),
+    ("securepubads.g.doubleclick.net", 6, True), ("pagead2.googlesyndication.com", 6, True),
+    ("c.amazon-adsystem.com", 2, True), ("acdn.adnxs.com", 1.5, True), ("cdn.taboola.com", 1.5, True),
 )
+# fmt: on
 
 SYSTEM_HOSTS = (
-    "update.googleapis.com",
-    "safebrowsing.googleapis.com",
-    "clients2.google.com",
-    "clientservices.googleapis.com",
-    "edge.microsoft.com",
-    "self.events.data.microsoft.com",
-    "login.live.com",
-    "accounts.google.com",
-    "substrate.office.com",
-    "nexus.officeapps.live.com",
-    "optimizationguide-pa.googleapis.com",
-)
+    "update.googleapis.com", "safebrowsing.googleapis.com", "clients2.google.com", "clientservices.googleapis.com",
+    "edge.microsoft.com", "self.events.data.microsoft.com", "login.live.com", "accounts.google.com",
+    "substrate.office.com", "nexus.officeapps.live.com", "optimizationguide-pa.googleapis.com",
+)  # fmt: skip
 LONG_TUNNEL_HOSTS = (
-    "outlook.office365.com",
-    "outlook.office.com",
-    "teams.microsoft.com",
-    "substrate.office.com",
+    "outlook.office365.com", "outlook.office.com", "teams.microsoft.com", "substrate.office.com",
     f"{_MS}-my.sharepoint.com",
-)
-"""Business hosts whose CONNECT tunnels are allowed to stay open for hours."""
+)  # fmt: skip
+"""Business hosts whose CONNECT tunnels may stay open for hours."""
 UPDATE_HOSTS = (
-    "2.tlu.dl.delivery.mp.microsoft.com",
-    "7.tlu.dl.delivery.mp.microsoft.com",
-    "download.windowsupdate.com",
-    "au.download.windowsupdate.com",
-    "officecdn.microsoft.com",
-)
-STORM_HOSTS = (
-    "outlook.office365.com",
-    "teams.microsoft.com",
-    "nexus.officeapps.live.com",
-    "clients4.google.com",
-)
+    "2.tlu.dl.delivery.mp.microsoft.com", "7.tlu.dl.delivery.mp.microsoft.com", "download.windowsupdate.com",
+    "au.download.windowsupdate.com", "officecdn.microsoft.com",
+)  # fmt: skip
+STORM_HOSTS = ("outlook.office365.com", "teams.microsoft.com", "nexus.officeapps.live.com", "clients4.google.com")
 HTTP_ONLY_HOSTS = frozenset(UPDATE_HOSTS)
 """Hosts fetched over plain http:// (everything else is bumped https://)."""
 
@@ -791,8 +317,6 @@ HTTP_ONLY_HOSTS = frozenset(UPDATE_HOSTS)
 
 class Emitter(Protocol):
     """What a planted scenario can do (implemented by ``demo._Planter``)."""
-
-    ip: str
 
     def get(
         self,
@@ -808,7 +332,7 @@ class Emitter(Protocol):
         ua: str | None = ...,
         anon: bool = ...,
     ) -> None:
-        """Log an HTTP(S) request that ended at ``at`` (local seconds of the day)."""
+        """Log an HTTP(S) request that ended at ``at`` (local seconds after midnight)."""
 
     def connect(
         self, at: float, hostport: str, nbytes: int, *, elapsed: int = ..., code: str = ..., anon: bool = ...
@@ -829,10 +353,6 @@ def hms(text: str) -> float:
     """Convert ``"HH:MM[:SS]"`` local clock time to seconds after midnight."""
     parts = [float(p) for p in text.split(":")]
     return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0.0)
-
-
-MB = 1_000_000
-_BLK = "https://www.google.com/"
 
 
 def _bursts(e: Emitter, starts: Sequence[str], targets: Sequence[str]) -> None:
@@ -871,16 +391,9 @@ def _rb_storm(e: Emitter) -> None:
 
 
 def _rb_adverts(e: Emitter) -> None:
-    pages = (
-        "/algebra/index.html",
-        "/geometry/circle-area.html",
-        "/numbers/fractions.html",
-        "/data/histograms.html",
-        "/algebra/equations-solving.html",
-        "/percentage.html",
-    )
     t = hms("11:01:00")
-    for path in pages:
+    for path in ("/algebra/index.html", "/geometry/circle-area.html", "/numbers/fractions.html",
+                 "/data/histograms.html", "/algebra/equations-solving.html", "/percentage.html"):  # fmt: skip
         page = f"https://www.mathsisfun.com{path}"
         e.get(t, page, int(e.jitter(18_000, 40_000)))
         e.deny(t + e.jitter(0.3, 0.9), "https://securepubads.g.doubleclick.net/tag/js/gpt.js", ref=page)
@@ -897,60 +410,31 @@ def _cv_vpn(e: Emitter) -> None:
     e.deny(hms("09:40:11"), "nordvpn.com:443", method="CONNECT")
     e.deny(hms("09:40:12"), "nordvpn.com:443", method="CONNECT")
     e.get(hms("09:42:30"), "https://protonvpn.com/download", 88_120)
-    e.get(
-        hms("09:43:05"),
-        "https://protonvpn.com/download/ProtonVPN_v4.1.10_x64.exe",
-        94_605_312,
-        mime="application/x-msdownload",
-        elapsed=38_400,
-        ref="https://protonvpn.com/download",
-    )
+    e.get(hms("09:43:05"), "https://protonvpn.com/download/ProtonVPN_v4.1.10_x64.exe", 94_605_312,
+          mime="application/x-msdownload", elapsed=38_400, ref="https://protonvpn.com/download")  # fmt: skip
     for i, t in enumerate(("09:47:20", "09:51:02", "09:58:40")):
         e.connect(hms(t), "api.protonvpn.ch:443", 12_400 + 3_100 * i, elapsed=95_000)
 
 
 def _cv_webproxy(e: Emitter) -> None:
     e.get(hms("11:05:12"), "https://www.croxyproxy.com/", 41_302)
-    e.get(
-        hms("11:05:40"),
-        "https://www.croxyproxy.com/requests?fso=",
-        812,
-        method="POST",
-        code="TCP_MISS/302",
-        mime="text/html",
-        ref="https://www.croxyproxy.com/",
-    )
+    e.get(hms("11:05:40"), "https://www.croxyproxy.com/requests?fso=", 812, method="POST", code="TCP_MISS/302",
+          ref="https://www.croxyproxy.com/")  # fmt: skip
     t = hms("11:06:05")
-    for target in (
-        "http%3A%2F%2Fwww.tiktok.com%2F",
-        "http%3A%2F%2Fwww.tiktok.com%2Fforyou",
-        "https%3A%2F%2Fwww.instagram.com%2Fexplore%2F",
-        "https%3A%2F%2Fwww.roblox.com%2Fhome",
-    ):
+    for target in ("http%3A%2F%2Fwww.tiktok.com%2F", "http%3A%2F%2Fwww.tiktok.com%2Fforyou",
+                   "https%3A%2F%2Fwww.instagram.com%2Fexplore%2F", "https%3A%2F%2Fwww.roblox.com%2Fhome"):  # fmt: skip
         e.get(t, f"http://lessonhub.glitch.me/browse.php?u={target}&b=4", int(e.jitter(30e3, 90e3)))
         t += e.jitter(40, 140)
 
 
 def _cv_tor(e: Emitter) -> None:
     e.get(hms("13:15:02"), "https://www.torproject.org/download/", 35_870)
-    e.get(
-        hms("13:16:30"),
-        "https://dist.torproject.org/torbrowser/14.0.2/tor-browser-windows-x86_64-portable-14.0.2.exe",
-        98_302_118,
-        mime="application/x-msdownload",
-        elapsed=41_000,
-        ref="https://www.torproject.org/download/",
-    )
+    e.get(hms("13:16:30"), "https://dist.torproject.org/torbrowser/14.0.2/tor-browser-windows-x86_64-portable-14.0.2.exe",
+          98_302_118, mime="application/x-msdownload", elapsed=41_000,
+          ref="https://www.torproject.org/download/")  # fmt: skip
     t = hms("13:20:00")
-    for ip, port in (
-        ("45.66.33.45", 443),
-        ("185.220.101.4", 9001),
-        ("193.11.114.43", 9001),
-        ("51.15.40.90", 443),
-        ("171.25.193.9", 443),
-        ("204.13.164.118", 9001),
-        ("94.23.172.32", 443),
-    ):
+    for ip, port in (("45.66.33.45", 443), ("185.220.101.4", 9001), ("193.11.114.43", 9001), ("51.15.40.90", 443),
+                     ("171.25.193.9", 443), ("204.13.164.118", 9001), ("94.23.172.32", 443)):  # fmt: skip
         t += e.jitter(25, 70)
         if port == 443:
             e.connect(t, f"{ip}:{port}", int(e.jitter(4e3, 60e3)), elapsed=int(e.jitter(2e3, 9e4)))
@@ -960,13 +444,7 @@ def _cv_tor(e: Emitter) -> None:
 
 def _cv_tunnel_ports(e: Emitter) -> None:
     t = hms("14:05:09")
-    for target in (
-        "185.159.157.13:1194",
-        "185.159.157.13:1194",
-        "185.159.157.13:1194",
-        "51.158.108.203:22",
-        "51.158.108.203:22",
-    ):
+    for target in ("185.159.157.13:1194",) * 3 + ("51.158.108.203:22",) * 2:
         e.deny(t, target, method="CONNECT")
         t += e.jitter(15, 40)
     e.get(t + 60, "https://classroom.google.com/u/0/h", 45_002)
@@ -975,31 +453,19 @@ def _cv_tunnel_ports(e: Emitter) -> None:
 def _cv_doh(e: Emitter) -> None:
     e.connect(hms("11:20:44"), "mozilla.cloudflare-dns.com:443", 182_330, elapsed=1_460_000)
     t = hms("11:21:10")
-    for q in (
-        "q80BAAABAAAAAAAAA3d3dwZ0aWt0b2sDY29tAAABAAE",
-        "AAABAAABAAAAAAAAB3JvYmxveANjb20AAAEAAQ",
-        "AAABAAABAAAAAAAACWluc3RhZ3JhbQNjb20AAAEAAQ",
-    ):
+    for q in ("q80BAAABAAAAAAAAA3d3dwZ0aWt0b2sDY29tAAABAAE", "AAABAAABAAAAAAAAB3JvYmxveANjb20AAAEAAQ",
+              "AAABAAABAAAAAAAACWluc3RhZ3JhbQNjb20AAAEAAQ"):  # fmt: skip
         e.get(t, f"https://dns.google/dns-query?dns={q}", 512, mime="application/dns-message")
         t += e.jitter(20, 60)
 
 
 def _cd_sso(e: Emitter) -> None:
-    e.get(
-        hms("08:41:03"),
-        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?"
-        "client_id=4765445b-32c6-49b0-83e6-1d93765276ca&redirect_uri=https%3A%2F%2F"
-        "www.office.com%2Flandingv2&response_type=code%20id_token&scope=openid%20profile"
-        "&response_mode=form_post&nonce=638671234",
-        24_811,
-    )
-    e.get(
-        hms("08:41:20"),
-        "https://accounts.google.com/o/oauth2/v2/auth?client_id="
-        "1071006060591.apps.googleusercontent.com&redirect_uri=https://classroom.google.com/"
-        "auth&response_type=code&scope=openid%20email",
-        18_230,
-    )
+    e.get(hms("08:41:03"), "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=4765445b-32c6-"
+          "49b0-83e6-1d93765276ca&redirect_uri=https%3A%2F%2Fwww.office.com%2Flandingv2&response_type=code%20id_token"
+          "&scope=openid%20profile&response_mode=form_post&nonce=638671234", 24_811)  # fmt: skip
+    e.get(hms("08:41:20"), "https://accounts.google.com/o/oauth2/v2/auth?client_id=1071006060591.apps."
+          "googleusercontent.com&redirect_uri=https://classroom.google.com/auth&response_type=code"
+          "&scope=openid%20email", 18_230)  # fmt: skip
     e.get(hms("08:42:02"), "https://classroom.google.com/u/0/h", 52_004)
 
 
@@ -1009,34 +475,22 @@ def _cd_single_ip(e: Emitter) -> None:
 
 
 def _cd_safelinks(e: Emitter) -> None:
-    e.get(
-        hms("14:50:08"),
-        "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2F"
-        "www.gov.uk%2Fschool-term-holiday-dates&data=05%7C02%7C&sdata=aB3%2Fk&reserved=0",
-        3_411,
-        code="TCP_MISS/302",
-    )
+    e.get(hms("14:50:08"), "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.gov.uk%2Fschool-"
+          "term-holiday-dates&data=05%7C02%7C&sdata=aB3%2Fk&reserved=0", 3_411, code="TCP_MISS/302")  # fmt: skip
     e.get(hms("14:50:09"), "https://www.gov.uk/school-term-holiday-dates", 28_003)
 
 
 def _googlevideo(e: Emitter, start: str, end: str, total: float, gap: tuple[float, float], page: str) -> None:
-    """A YouTube session: one watch page, then video ranges until ``total`` bytes."""
+    """A YouTube session: one watch page, then video ranges until ``total`` bytes or ``end``."""
     t, stop = hms(start), hms(end)
     e.get(t, page, 512_301)
     sent, i = 0.0, 0
     while sent < total and t < stop:
         t += e.jitter(*gap)
         n = int(e.jitter(2.2e6, 5.8e6))
-        e.get(
-            t,
-            f"https://rr3---sn-aigl6ned.googlevideo.com/videoplayback?expire=17637{i:04d}"
-            f"&itag=248&mime=video%2Fwebm&range={i * 5_000_000}-{i * 5_000_000 + n}",
-            n,
-            mime="video/webm",
-            code="TCP_MISS/206",
-            elapsed=int(e.jitter(900, 4000)),
-            ref="https://www.youtube.com/",
-        )
+        e.get(t, f"https://rr3---sn-aigl6ned.googlevideo.com/videoplayback?expire=17637{i:04d}&itag=248"
+              f"&mime=video%2Fwebm&range={i * 5_000_000}-{i * 5_000_000 + n}", n, mime="video/webm",
+              code="TCP_MISS/206", elapsed=int(e.jitter(900, 4000)), ref="https://www.youtube.com/")  # fmt: skip
         sent += n
         i += 1
 
@@ -1049,21 +503,10 @@ def _nb_twitch(e: Emitter) -> None:
     e.get(hms("09:01:30"), "https://www.twitch.tv/", 310_442)
     minute = hms("09:02:00")
     for _ in range(38):
-        e.get(
-            minute + e.jitter(0, 55),
-            "https://gql.twitch.tv/gql",
-            int(e.jitter(2e3, 9e3)),
-            method="POST",
-            mime="application/json",
-            ref="https://www.twitch.tv/",
-        )
-        e.get(
-            minute + e.jitter(56, 59.9),
-            f"https://video-weaver.lhr03.hls.ttvnw.net/v1/segment/CpQE{int(minute)}.ts",
-            int(e.jitter(600e3, 2.4e6)),
-            mime="video/mp2t",
-            ref="https://www.twitch.tv/",
-        )
+        e.get(minute + e.jitter(0, 55), "https://gql.twitch.tv/gql", int(e.jitter(2e3, 9e3)), method="POST",
+              mime="application/json", ref="https://www.twitch.tv/")  # fmt: skip
+        e.get(minute + e.jitter(56, 59.9), f"https://video-weaver.lhr03.hls.ttvnw.net/v1/segment/CpQE{int(minute)}.ts",
+              int(e.jitter(600e3, 2.4e6)), mime="video/mp2t", ref="https://www.twitch.tv/")  # fmt: skip
         minute += 60 * (1 + (e.jitter(0, 1) < 0.25))
 
 
@@ -1080,14 +523,8 @@ def _nd_clip(e: Emitter) -> None:
     t = hms("11:31:00")
     for i in range(12):
         t += e.jitter(50, 110)
-        e.get(
-            t,
-            f"https://stream.mux.com/oak{i:02d}Lesson/high.mp4?range={i}",
-            int(e.jitter(6e6, 9e6)),
-            mime="video/mp4",
-            code="TCP_MISS/206",
-            ref="https://www.thenational.academy/",
-        )
+        e.get(t, f"https://stream.mux.com/oak{i:02d}Lesson/high.mp4?range={i}", int(e.jitter(6e6, 9e6)),
+              mime="video/mp4", code="TCP_MISS/206", ref="https://www.thenational.academy/")  # fmt: skip
 
 
 def _lf_livescore(e: Emitter) -> None:
@@ -1095,14 +532,9 @@ def _lf_livescore(e: Emitter) -> None:
     t = hms("13:04:30")
     while t < hms("14:06:00"):
         t += e.jitter(30, 60)
-        e.get(
-            t,
-            "https://prod-cdn-public-api.livescore.com/v1/api/app/live/soccer/0?locale=en&MD=1",
-            int(e.jitter(3_800, 5_600)),
-            mime="application/json",
-            ref="https://www.livescore.com/",
-            elapsed=int(e.jitter(40, 160)),
-        )
+        e.get(t, "https://prod-cdn-public-api.livescore.com/v1/api/app/live/soccer/0?locale=en&MD=1",
+              int(e.jitter(3_800, 5_600)), mime="application/json", ref="https://www.livescore.com/",
+              elapsed=int(e.jitter(40, 160)))  # fmt: skip
 
 
 def _lf_tunnel(e: Emitter) -> None:
@@ -1114,28 +546,16 @@ def _ld_seneca(e: Emitter) -> None:
     t = hms("09:00:20")
     while t < hms("09:50:00"):
         t += e.jitter(40, 50)
-        e.get(
-            t,
-            "https://app.senecalearning.com/api/sessions/heartbeat",
-            int(e.jitter(300, 420)),
-            method="POST",
-            mime="application/json",
-            ref="https://app.senecalearning.com/",
-        )
+        e.get(t, "https://app.senecalearning.com/api/sessions/heartbeat", int(e.jitter(300, 420)), method="POST",
+              mime="application/json", ref="https://app.senecalearning.com/")  # fmt: skip
 
 
 def _ld_teams(e: Emitter) -> None:
     t = hms("13:10:00")
     while t < hms("14:05:00"):
         t += e.jitter(58, 62)
-        e.get(
-            t,
-            "https://presence.teams.microsoft.com/v1/me/endpoints/",
-            412,
-            method="PUT",
-            mime="application/json",
-            ref="https://teams.microsoft.com/",
-        )
+        e.get(t, "https://presence.teams.microsoft.com/v1/me/endpoints/", 412, method="PUT", mime="application/json",
+              ref="https://teams.microsoft.com/")  # fmt: skip
 
 
 def _ld_lunch_tunnel(e: Emitter) -> None:
@@ -1145,143 +565,69 @@ def _ld_lunch_tunnel(e: Emitter) -> None:
 
 def _ht_cracking(e: Emitter) -> None:
     e.get(hms("10:58:02"), "https://hashcat.net/hashcat/", 22_340)
-    e.get(
-        hms("10:59:15"),
-        "https://hashcat.net/files/hashcat-6.2.6.7z",
-        22_033_210,
-        mime="application/x-7z-compressed",
-        elapsed=9_400,
-        ref="https://hashcat.net/hashcat/",
-    )
+    e.get(hms("10:59:15"), "https://hashcat.net/files/hashcat-6.2.6.7z", 22_033_210,
+          mime="application/x-7z-compressed", elapsed=9_400, ref="https://hashcat.net/hashcat/")  # fmt: skip
     e.get(hms("11:04:10"), "https://github.com/gentilkiwi/mimikatz/releases", 281_220)
-    e.get(
-        hms("11:04:41"),
-        "https://github.com/gentilkiwi/mimikatz/releases/download/2.2.0-20220919/mimikatz_trunk.zip",
-        1_102,
-        code="TCP_MISS/302",
-    )
-    e.get(
-        hms("11:04:42"),
-        "https://objects.githubusercontent.com/github-production-release-"
-        "asset-2e65be/18496166/mimikatz_trunk.zip?response-content-disposition=attachment",
-        1_206_110,
-        mime="application/octet-stream",
-    )
+    e.get(hms("11:04:41"), "https://github.com/gentilkiwi/mimikatz/releases/download/2.2.0-20220919/mimikatz_trunk.zip",
+          1_102, code="TCP_MISS/302")  # fmt: skip
+    e.get(hms("11:04:42"), "https://objects.githubusercontent.com/github-production-release-asset-2e65be/18496166/"
+          "mimikatz_trunk.zip?response-content-disposition=attachment", 1_206_110,
+          mime="application/octet-stream")  # fmt: skip
 
 
 def _ht_scanners(e: Emitter) -> None:
     e.get(hms("14:10:05"), "https://nmap.org/download.html", 48_110)
-    e.get(
-        hms("14:10:50"),
-        "https://nmap.org/dist/nmap-7.94-setup.exe",
-        31_402_112,
-        mime="application/x-msdownload",
-        elapsed=12_300,
-        ref="https://nmap.org/download.html",
-    )
-    e.get(
-        hms("14:21:40"),
-        "https://cdimage.kali.org/kali-2026.3/kali-linux-2026.3-installer-amd64.iso",
-        312_480_000,
-        code="TCP_MISS_ABORTED/200",
-        mime="application/x-iso9660-image",
-        elapsed=241_000,
-    )
+    e.get(hms("14:10:50"), "https://nmap.org/dist/nmap-7.94-setup.exe", 31_402_112, mime="application/x-msdownload",
+          elapsed=12_300, ref="https://nmap.org/download.html")  # fmt: skip
+    e.get(hms("14:21:40"), "https://cdimage.kali.org/kali-2026.3/kali-linux-2026.3-installer-amd64.iso", 312_480_000,
+          code="TCP_MISS_ABORTED/200", mime="application/x-iso9660-image", elapsed=241_000)  # fmt: skip
 
 
 def _ht_useragents(e: Emitter) -> None:
     e.get(hms("13:38:10"), "https://www.darknet.org.uk/category/hacking-tools/", 61_220)
-    sqlmap = "sqlmap/1.7.2#stable (https://sqlmap.org)"
     t = hms("13:40:02")
-    for p in (
-        "1",
-        "1%27",
-        "1%20AND%201%3D1",
-        "1%20AND%201%3D2",
-        "1%20UNION%20ALL%20SELECT%20NULL--",
-        "1%27%20OR%20%271%27%3D%271",
-        "1%20ORDER%20BY%201--",
-        "1%20AND%20SLEEP%285%29",
-    ):
+    for p in ("1", "1%27", "1%20AND%201%3D1", "1%20AND%201%3D2", "1%20UNION%20ALL%20SELECT%20NULL--",
+              "1%27%20OR%20%271%27%3D%271", "1%20ORDER%20BY%201--", "1%20AND%20SLEEP%285%29"):  # fmt: skip
         t += e.jitter(0.3, 6)
-        e.get(t, f"http://testphp.vulnweb.com/listproducts.php?cat={p}", int(e.jitter(4e3, 8e3)), ua=sqlmap)
+        e.get(t, f"http://testphp.vulnweb.com/listproducts.php?cat={p}", int(e.jitter(4e3, 8e3)),
+              ua="sqlmap/1.7.2#stable (https://sqlmap.org)")  # fmt: skip
     for path in ("/", "/admin/", "/phpmyadmin/"):
         t += e.jitter(1, 3)
-        e.get(
-            t,
-            f"http://testphp.vulnweb.com{path}",
-            1_240,
-            code="TCP_MISS/404",
-            ua="Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000003)",
-        )
+        e.get(t, f"http://testphp.vulnweb.com{path}", 1_240, code="TCP_MISS/404",
+              ua="Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000003)")  # fmt: skip
 
 
 def _hd_search(e: Emitter) -> None:
-    e.get(
-        hms("10:05:12"),
-        "https://www.google.com/search?q=what+is+nmap+used+for+gcse+computer+science&sourceid=chrome&ie=UTF-8",
-        158_330,
-    )
-    e.get(
-        hms("10:06:02"),
-        "https://www.geeksforgeeks.org/nmap-command-in-linux-with-examples/",
-        142_008,
-        ref="https://www.google.com/",
-    )
+    e.get(hms("10:05:12"), "https://www.google.com/search?q=what+is+nmap+used+for+gcse+computer+science"
+          "&sourceid=chrome&ie=UTF-8", 158_330)  # fmt: skip
+    e.get(hms("10:06:02"), "https://www.geeksforgeeks.org/nmap-command-in-linux-with-examples/", 142_008,
+          ref="https://www.google.com/")  # fmt: skip
 
 
 def _hd_installer(e: Emitter) -> None:
     e.get(hms("09:20:41"), "https://scratch.mit.edu/download", 41_230)
-    e.get(
-        hms("09:21:30"),
-        "https://downloads.scratch.mit.edu/desktop/Scratch%20Setup.exe",
-        96_800_211,
-        mime="application/x-msdownload",
-        elapsed=30_100,
-        ref="https://scratch.mit.edu/download",
-    )
-    e.get(
-        hms("09:25:03"),
-        "https://www.python.org/ftp/python/3.12.7/python-3.12.7-amd64.exe",
-        26_870_154,
-        mime="application/octet-stream",
-        elapsed=8_800,
-    )
+    e.get(hms("09:21:30"), "https://downloads.scratch.mit.edu/desktop/Scratch%20Setup.exe", 96_800_211,
+          mime="application/x-msdownload", elapsed=30_100, ref="https://scratch.mit.edu/download")  # fmt: skip
+    e.get(hms("09:25:03"), "https://www.python.org/ftp/python/3.12.7/python-3.12.7-amd64.exe", 26_870_154,
+          mime="application/octet-stream", elapsed=8_800)  # fmt: skip
 
 
 def _ic_adult(e: Emitter) -> None:
     e.get(hms("11:30:02"), "https://www.pornhub.com/", 188_420)
-    e.get(
-        hms("11:30:41"),
-        "https://www.pornhub.com/view_video.php?viewkey=ph63f1a2b3c4d5e",
-        244_380,
-        ref="https://www.pornhub.com/",
-    )
+    e.get(hms("11:30:41"), "https://www.pornhub.com/view_video.php?viewkey=ph63f1a2b3c4d5e", 244_380,
+          ref="https://www.pornhub.com/")  # fmt: skip
     for i in range(4):
-        e.get(
-            hms("11:30:43") + i * 0.4,
-            f"https://ei.phncdn.com/videos/202411/0{i}/4611{i}/original/(m=eafTGgaaaa)(mh=a1b2c3)1.jpg",
-            int(e.jitter(8e3, 30e3)),
-            mime="image/jpeg",
-            ref="https://www.pornhub.com/",
-        )
+        e.get(hms("11:30:43") + i * 0.4, f"https://ei.phncdn.com/videos/202411/0{i}/4611{i}/original/1.jpg",
+              int(e.jitter(8e3, 30e3)), mime="image/jpeg", ref="https://www.pornhub.com/")  # fmt: skip
     e.get(hms("11:33:10"), "https://www.pornhub.com/categories", 140_110)
 
 
 def _ic_selfharm(e: Emitter) -> None:
     e.get(hms("14:31:20"), "https://sanctioned-suicide.net/", 61_800)
-    e.get(
-        hms("14:32:05"),
-        "https://sanctioned-suicide.net/forums/suicide-discussion.2/",
-        88_244,
-        ref="https://sanctioned-suicide.net/",
-    )
-    e.get(
-        hms("14:34:40"),
-        "https://sanctioned-suicide.net/threads/163204/",
-        74_002,
-        ref="https://sanctioned-suicide.net/forums/suicide-discussion.2/",
-    )
+    e.get(hms("14:32:05"), "https://sanctioned-suicide.net/forums/suicide-discussion.2/", 88_244,
+          ref="https://sanctioned-suicide.net/")  # fmt: skip
+    e.get(hms("14:34:40"), "https://sanctioned-suicide.net/threads/163204/", 74_002,
+          ref="https://sanctioned-suicide.net/forums/suicide-discussion.2/")  # fmt: skip
 
 
 def _ic_violence(e: Emitter) -> None:
@@ -1298,15 +644,10 @@ def _id_blocked(e: Emitter) -> None:
 
 def _id_health(e: Emitter) -> None:
     e.get(hms("14:02:11"), "https://www.nhs.uk/conditions/breast-cancer/", 54_228)
-    e.get(
-        hms("14:03:40"),
-        "https://www.nhs.uk/conditions/breast-cancer/symptoms/",
-        49_902,
-        ref="https://www.nhs.uk/conditions/breast-cancer/",
-    )
-    e.get(
-        hms("14:06:12"), "https://www.cancerresearchuk.org/about-cancer/breast-cancer/research-clinical-trials", 81_330
-    )
+    e.get(hms("14:03:40"), "https://www.nhs.uk/conditions/breast-cancer/symptoms/", 49_902,
+          ref="https://www.nhs.uk/conditions/breast-cancer/")  # fmt: skip
+    e.get(hms("14:06:12"), "https://www.cancerresearchuk.org/about-cancer/breast-cancer/research-clinical-trials",
+          81_330)  # fmt: skip
 
 
 def _id_sussex(e: Emitter) -> None:
@@ -1314,30 +655,19 @@ def _id_sussex(e: Emitter) -> None:
     e.get(hms("13:14:02"), "https://www.essexwildlife.org.uk/nature-reserves", 58_100)
 
 
-def _lt_film(e: Emitter) -> None:
+def _lt_modpack(e: Emitter) -> None:
     e.get(hms("13:40:05"), "https://www.mediafire.com/file/q8xk2z/Minecraft_Ultimate_Modpack_2026.zip/file", 42_330)
-    e.get(
-        hms("13:47:02"),
-        "https://download2390.mediafire.com/q8xk2zLm/Minecraft_Ultimate_Modpack_2026.zip",
-        734_003_200,
-        mime="application/zip",
-        elapsed=412_000,
-        ref="https://www.mediafire.com/",
-    )
+    e.get(hms("13:47:02"), "https://download2390.mediafire.com/q8xk2zLm/Minecraft_Ultimate_Modpack_2026.zip",
+          734_003_200, mime="application/zip", elapsed=412_000, ref="https://www.mediafire.com/")  # fmt: skip
 
 
 def _lt_many(e: Emitter) -> None:
     t = hms("09:05:00")
     for i in range(42):
         t += e.jitter(300, 520)
-        e.get(
-            t,
-            f"https://uc{i % 7}a1f.dl.dropboxusercontent.com/cd/0/get/Ab{i:03d}/file/"
-            f"camera_roll_backup_part{i + 1:02d}.zip",
-            int(e.jitter(48e6, 62e6)),
-            mime="application/zip",
-            elapsed=int(e.jitter(20e3, 60e3)),
-        )
+        e.get(t, f"https://uc{i % 7}a1f.dl.dropboxusercontent.com/cd/0/get/Ab{i:03d}/file/camera_roll_backup_part"
+              f"{i + 1:02d}.zip", int(e.jitter(48e6, 62e6)), mime="application/zip",
+              elapsed=int(e.jitter(20e3, 60e3)))  # fmt: skip
 
 
 def _ld_update(e: Emitter) -> None:
@@ -1345,73 +675,40 @@ def _ld_update(e: Emitter) -> None:
     t = hms("12:25:00")
     for i in range(12):
         t += e.jitter(60, 200)
-        e.get(
-            t,
-            "http://2.tlu.dl.delivery.mp.microsoft.com/filestreamingservice/files/"
-            f"5b1e22c4-7a3b-4f7e-9d61-0c8d2a7f{i:04d}?P1=1763462400&P2=404&P3=2&P4=Yk3",
-            int(e.jitter(280e6, 320e6)),
-            code="TCP_MISS/206",
-            mime="application/octet-stream",
-            elapsed=int(e.jitter(40e3, 90e3)),
-            ua="Microsoft-Delivery-Optimization/10.0",
-            anon=True,
-        )
-    e.get(
-        hms("16:10:33"),
-        "http://download.windowsupdate.com/c/msdownload/update/software/secu/"
-        "2026/11/windows11.0-kb5046617-x64_e8d1c7a.msu",
-        851_230_114,
-        mime="application/octet-stream",
-        elapsed=380_000,
-        ua="Windows-Update-Agent/1023.805.1022.0 Client-Protocol/2.71",
-        anon=True,
-    )
+        e.get(t, f"http://2.tlu.dl.delivery.mp.microsoft.com/filestreamingservice/files/5b1e22c4-7a3b-4f7e-9d61-"
+              f"0c8d2a7f{i:04d}?P1=1763462400&P2=404&P3=2&P4=Yk3", int(e.jitter(280e6, 320e6)), code="TCP_MISS/206",
+              mime="application/octet-stream", elapsed=int(e.jitter(40e3, 90e3)),
+              ua="Microsoft-Delivery-Optimization/10.0", anon=True)  # fmt: skip
+    e.get(hms("16:10:33"), "http://download.windowsupdate.com/c/msdownload/update/software/secu/2026/11/windows11.0-"
+          "kb5046617-x64_e8d1c7a.msu", 851_230_114, mime="application/octet-stream", elapsed=380_000,
+          ua="Windows-Update-Agent/1023.805.1022.0 Client-Protocol/2.71", anon=True)  # fmt: skip
 
 
 def _ld_eduvideo(e: Emitter) -> None:
     e.get(hms("09:09:40"), "https://www.clickview.co.uk/libraries/videos/40112/romeo-and-juliet", 84_200)
-    e.get(
-        hms("09:14:20"),
-        "https://video.clickview.co.uk/media/40112/romeo-and-juliet-act-1-full-performance-1080p.mp4",
-        419_430_400,
-        mime="video/mp4",
-        elapsed=268_000,
-        ref="https://www.clickview.co.uk/",
-    )
+    e.get(hms("09:14:20"), "https://video.clickview.co.uk/media/40112/romeo-and-juliet-act-1-full-performance-1080p.mp4",
+          419_430_400, mime="video/mp4", elapsed=268_000, ref="https://www.clickview.co.uk/")  # fmt: skip
 
 
 def _suggest(e: Emitter, start: str, phrase: str) -> None:
-    """Google search-suggest keystrokes for ``phrase``, then the results page."""
+    """Google search-suggest requests, one per keystroke of ``phrase``, then the results page."""
     t = hms(start)
     for n in range(1, len(phrase) + 1):
         if phrase[n - 1] == " ":
             continue
         t += e.jitter(0.15, 0.6)
         q = phrase[:n].replace(" ", "+")
-        e.get(
-            t,
-            f"https://www.google.com/complete/search?q={q}&cp={n}&client=gws-wiz"
-            "&xssi=t&gs_pcrt=undefined&hl=en-GB&authuser=0&psi=Kx3",
-            int(e.jitter(900, 2400)),
-            mime="application/json",
-            ref="https://www.google.com/",
-        )
+        e.get(t, f"https://www.google.com/complete/search?q={q}&cp={n}&client=gws-wiz&xssi=t&hl=en-GB&authuser=0",
+              int(e.jitter(900, 2400)), mime="application/json", ref="https://www.google.com/")  # fmt: skip
     q = phrase.replace(" ", "+")
-    e.get(
-        t + 1.2,
-        f"https://www.google.com/search?q={q}&sca_esv=1&source=hp&ei=Kx3&oq={q}&gs_lp=Egdnd3Mtd2l6",
-        int(e.jitter(120e3, 190e3)),
-        ref="https://www.google.com/",
-    )
+    e.get(t + 1.2, f"https://www.google.com/search?q={q}&source=hp&oq={q}&sourceid=chrome&ie=UTF-8",
+          int(e.jitter(120e3, 190e3)), ref="https://www.google.com/")  # fmt: skip
 
 
 def _cs_selfharm(e: Emitter) -> None:
     _suggest(e, "10:02:05", "how to self harm without anyone knowing")
-    e.get(
-        hms("10:04:40"),
-        "https://www.google.com/search?q=does+cutting+make+you+feel+better&sourceid=chrome&ie=UTF-8",
-        151_202,
-    )
+    e.get(hms("10:04:40"), "https://www.google.com/search?q=does+cutting+make+you+feel+better&sourceid=chrome&ie=UTF-8",
+          151_202)  # fmt: skip
 
 
 def _cs_suicide(e: Emitter) -> None:
@@ -1428,9 +725,8 @@ def _cs_extremism(e: Emitter) -> None:
 
 def _sd_substrings(e: Emitter) -> None:
     _suggest(e, "09:31:10", "harmony and melody gcse music")
-    e.get(
-        hms("09:36:00"), "https://www.google.com/search?q=skill+set+examples+for+a+cv&sourceid=chrome&ie=UTF-8", 148_220
-    )
+    e.get(hms("09:36:00"), "https://www.google.com/search?q=skill+set+examples+for+a+cv&sourceid=chrome&ie=UTF-8",
+          148_220)  # fmt: skip
 
 
 def _sd_words(e: Emitter) -> None:
@@ -1441,266 +737,104 @@ def _sd_words(e: Emitter) -> None:
 
 @dataclass(frozen=True)
 class Planted:
-    """One planted behaviour (or look-alike decoy) for one rule and one user."""
+    """One planted behaviour (or look-alike decoy) for one rule, played by one user."""
 
     rule: str
     role: str
-    """``planted`` or ``decoy``."""
+    """``planted`` (the rule must flag it) or ``decoy`` (it must not)."""
     staff: bool
-    """Play it with a staff member rather than a pupil."""
+    """Played by a staff member rather than a pupil."""
     what: str
     scenario: Scenario
 
 
-PLANTED: tuple[Planted, ...] = (
-    Planted(
-        "repeated-blocked",
-        "planted",
-        False,
-        "4 blocked attempts (bursts >=60 s apart) at gambling site bet365.com, 09:12-09:34 local",
-        _rb_gambler,
-    ),
-    Planted(
-        "repeated-blocked",
-        "planted",
-        False,
-        "probing: williamhill, paddypower, skybet, "
-        "coral blocked within 10 min, then allowed betvictor.com, 13:20-13:35",
-        _rb_prober,
-    ),
-    Planted(
-        "repeated-blocked",
-        "decoy",
-        False,
-        "storm of 55 TCP_DENIED/407 challenges (user '-') to outlook.office365.com, 10:02-10:05",
-        _rb_storm,
-    ),
-    Planted(
-        "repeated-blocked",
-        "decoy",
-        False,
-        "blocked adverts (doubleclick, googlesyndication) inside 6 ordinary mathsisfun.com pages, 11:01-11:25",
-        _rb_adverts,
-    ),
-    Planted(
-        "repeated-blocked", "decoy", False, "a single blocked attempt (one burst) at 888casino.com, 11:42", _rb_single
-    ),
-    Planted(
-        "circumvention",
-        "planted",
-        False,
-        "VPN: nordvpn.com blocked, protonvpn.com download and api.protonvpn.ch tunnels, 09:40-09:59",
-        _cv_vpn,
-    ),
-    Planted(
-        "circumvention",
-        "planted",
-        False,
-        "web proxy: croxyproxy.com and glype-style browse.php?u=http%3A%2F%2F... on lessonhub.glitch.me, 11:05-11:15",
-        _cv_webproxy,
-    ),
-    Planted(
-        "circumvention",
-        "planted",
-        False,
-        "Tor Browser download from torproject.org, then "
-        "CONNECT to 7 IP literals (443 and 9001) within 8 min, 13:15-13:30",
-        _cv_tor,
-    ),
-    Planted(
-        "circumvention",
-        "planted",
-        False,
-        "CONNECT to port 1194 (OpenVPN) x3 and port 22 x2, denied, 14:05-14:08",
-        _cv_tunnel_ports,
-    ),
-    Planted(
-        "circumvention",
-        "planted",
-        False,
-        "DoH: mozilla.cloudflare-dns.com tunnel and dns.google/dns-query, 10:56-11:23",
-        _cv_doh,
-    ),
-    Planted(
-        "circumvention",
-        "decoy",
-        False,
-        "SSO URLs carrying redirect_uri=https... (login.microsoftonline.com, accounts.google.com), 08:41",
-        _cd_sso,
-    ),
-    Planted(
-        "circumvention",
-        "decoy",
-        True,
-        "a single CONNECT to an IP literal on 443 (Teams media relay), 10:12",
-        _cd_single_ip,
-    ),
-    Planted(
-        "circumvention",
-        "decoy",
-        True,
-        "Outlook Safe Links URL embedding url=https%3A%2F%2Fwww.gov.uk..., 14:50",
-        _cd_safelinks,
-    ),
-    Planted(
-        "nonbusiness-bandwidth",
-        "planted",
-        False,
-        "YouTube (googlevideo.com) ~265 MB in a lesson, 13:06-14:25",
-        _nb_youtube,
-    ),
-    Planted(
-        "nonbusiness-bandwidth",
-        "planted",
-        False,
-        "Twitch in >=30 distinct active minutes of a lesson, 09:01-09:50",
-        _nb_twitch,
-    ),
-    Planted("nonbusiness-bandwidth", "decoy", False, "YouTube ~240 MB only at lunch, 12:12-12:58", _nd_lunch),
-    Planted("nonbusiness-bandwidth", "decoy", False, "YouTube ~260 MB only after hours, 15:36-16:50", _nd_after),
-    Planted(
-        "nonbusiness-bandwidth",
-        "decoy",
-        False,
-        "a 3-minute YouTube clip (~14 MB) in a lesson, 11:20-11:23, then Oak lesson videos",
-        _nd_clip,
-    ),
-    Planted("live-feed", "planted", False, "livescore.com API polled every 30-60 s, 13:04-14:06", _lf_livescore),
-    Planted(
-        "live-feed", "planted", False, "CONNECT gateway.discord.gg:443 open 52 min (09:33-10:25) in lessons", _lf_tunnel
-    ),
-    Planted("live-feed", "decoy", False, "Seneca Learning heartbeat every ~45 s, 09:00-09:50", _ld_seneca),
-    Planted("live-feed", "decoy", True, "Teams presence PUT every 60 s, 13:10-14:05", _ld_teams),
-    Planted(
-        "live-feed",
-        "decoy",
-        False,
-        "CONNECT www.twitch.tv:443 open 44 min only at lunch (12:13-12:57)",
-        _ld_lunch_tunnel,
-    ),
-    Planted(
-        "hacking-tools",
-        "planted",
-        False,
-        "downloads hashcat-6.2.6.7z and mimikatz_trunk.zip, 10:58-11:05",
-        _ht_cracking,
-    ),
-    Planted(
-        "hacking-tools",
-        "planted",
-        False,
-        "downloads nmap-7.94-setup.exe and a Kali Linux installer ISO (aborted), 14:10-14:22",
-        _ht_scanners,
-    ),
-    Planted(
-        "hacking-tools",
-        "planted",
-        False,
-        "darknet.org.uk (hacking), then sqlmap and Nikto user agents against testphp.vulnweb.com, 13:38-13:41",
-        _ht_useragents,
-    ),
-    Planted(
-        "hacking-tools", "decoy", True, "Google search for nmap and an nmap article (text/html), 10:05", _hd_search
-    ),
-    Planted(
-        "hacking-tools", "decoy", True, "Scratch Setup.exe and Python installer downloads, 09:20-09:25", _hd_installer
-    ),
-    Planted(
-        "inappropriate-content",
-        "planted",
-        False,
-        "adult: pornhub.com pages and phncdn.com images allowed, 11:30-11:33",
-        _ic_adult,
-    ),
-    Planted(
-        "inappropriate-content",
-        "planted",
-        False,
-        "self-harm: sanctioned-suicide.net forum pages allowed, 14:31-14:35",
-        _ic_selfharm,
-    ),
-    Planted(
-        "inappropriate-content",
-        "planted",
-        False,
-        "violence and extremism: bestgore.com (10:07) and stormfront.org (13:45) allowed",
-        _ic_violence,
-    ),
-    Planted(
-        "inappropriate-content", "decoy", False, "xvideos.com blocked (one burst), nothing allowed, 09:52", _id_blocked
-    ),
-    Planted(
-        "inappropriate-content",
-        "decoy",
-        False,
-        "NHS and Cancer Research UK breast-cancer pages, 14:02-14:06",
-        _id_health,
-    ),
-    Planted(
-        "inappropriate-content",
-        "decoy",
-        False,
-        "sussex.ac.uk and essexwildlife.org.uk (hostnames containing 'sex'), 13:12",
-        _id_sussex,
-    ),
-    Planted(
-        "large-transfer", "planted", False, "one 734 MB Minecraft modpack zip from mediafire.com, 13:40-13:47", _lt_film
-    ),
-    Planted(
-        "large-transfer", "planted", True, "42 Dropbox downloads of ~55 MB (~2.3 GB in the day), 09:05-15:10", _lt_many
-    ),
-    Planted(
-        "large-transfer",
-        "decoy",
-        False,
-        "Windows Update via Delivery Optimization, 12 x ~300 MB ranges and an 851 MB .msu (user '-', OS-update agents)",
-        _ld_update,
-    ),
-    Planted("large-transfer", "decoy", True, "400 MB education video from clickview.co.uk, 09:14", _ld_eduvideo),
-    Planted(
-        "concerning-search",
-        "planted",
-        False,
-        "Google suggest keystrokes and search 'how to self harm without anyone knowing', 10:02-10:05",
-        _cs_selfharm,
-    ),
-    Planted(
-        "concerning-search",
-        "planted",
-        False,
-        "Bing, YouTube and DuckDuckGo searches about suicide, 14:44-14:47",
-        _cs_suicide,
-    ),
-    Planted(
-        "concerning-search",
-        "planted",
-        False,
-        "DuckDuckGo, Google and Bing searches: pipe bomb, join isis, zombie knife, 11:12-11:16",
-        _cs_extremism,
-    ),
-    Planted(
-        "concerning-search",
-        "decoy",
-        False,
-        "'harmony' keystrokes and 'skill set' search (keywords only as substrings), 09:31-09:36",
-        _sd_substrings,
-    ),
-    Planted(
-        "concerning-search",
-        "decoy",
-        False,
-        "'pharmacist', 'grape juice', 'therapist' searches (keywords only as substrings), 13:52-13:55",
-        _sd_words,
-    ),
-)
-
 RULE_IDS = (
-    "repeated-blocked",
-    "circumvention",
-    "nonbusiness-bandwidth",
-    "live-feed",
-    "hacking-tools",
-    "inappropriate-content",
-    "large-transfer",
-    "concerning-search",
+    "repeated-blocked", "circumvention", "nonbusiness-bandwidth", "live-feed", "hacking-tools",
+    "inappropriate-content", "large-transfer", "concerning-search",
+)  # fmt: skip
+
+_P, _D = "planted", "decoy"
+# fmt: off
+PLANTED: tuple[Planted, ...] = (
+    Planted("repeated-blocked", _P, False, "4 blocked attempts (bursts >=60 s apart) at gambling site bet365.com, "
+            "09:12-09:34 local", _rb_gambler),
+    Planted("repeated-blocked", _P, False, "probing: williamhill, paddypower, skybet, coral blocked within 10 min, "
+            "then betvictor.com allowed, 13:20-13:35", _rb_prober),
+    Planted("repeated-blocked", _D, False, "storm of 55 TCP_DENIED/407 challenges (user '-') to "
+            "outlook.office365.com, 10:02-10:05", _rb_storm),
+    Planted("repeated-blocked", _D, False, "blocked adverts (doubleclick, googlesyndication) inside 6 ordinary "
+            "mathsisfun.com pages, 11:01-11:25", _rb_adverts),
+    Planted("repeated-blocked", _D, False, "a single blocked attempt (one burst) at 888casino.com, 11:42",
+            _rb_single),
+    Planted("circumvention", _P, False, "VPN: nordvpn.com blocked, protonvpn.com download and api.protonvpn.ch "
+            "tunnels, 09:40-09:59", _cv_vpn),
+    Planted("circumvention", _P, False, "web proxy: croxyproxy.com, then glype-style browse.php?u=http%3A%2F%2F... "
+            "on lessonhub.glitch.me, 11:05-11:15", _cv_webproxy),
+    Planted("circumvention", _P, False, "Tor Browser download from torproject.org, then CONNECT to 7 IP literals "
+            "(443 and 9001) within 8 min, 13:15-13:30", _cv_tor),
+    Planted("circumvention", _P, False, "CONNECT to port 1194 (OpenVPN) x3 and port 22 x2, denied, 14:05-14:08",
+            _cv_tunnel_ports),
+    Planted("circumvention", _P, False, "DoH: mozilla.cloudflare-dns.com tunnel and dns.google/dns-query, "
+            "10:56-11:23", _cv_doh),
+    Planted("circumvention", _D, False, "SSO URLs carrying redirect_uri=https... (login.microsoftonline.com, "
+            "accounts.google.com), 08:41", _cd_sso),
+    Planted("circumvention", _D, True, "a single CONNECT to an IP literal on 443 (Teams media relay), 10:12",
+            _cd_single_ip),
+    Planted("circumvention", _D, True, "Outlook Safe Links URL embedding url=https%3A%2F%2Fwww.gov.uk..., 14:50",
+            _cd_safelinks),
+    Planted("nonbusiness-bandwidth", _P, False, "YouTube (googlevideo.com) ~265 MB in a lesson, 13:06-14:25",
+            _nb_youtube),
+    Planted("nonbusiness-bandwidth", _P, False, "Twitch in >=30 distinct active minutes of a lesson, 09:01-09:50",
+            _nb_twitch),
+    Planted("nonbusiness-bandwidth", _D, False, "YouTube ~240 MB only at lunch, 12:12-12:59", _nd_lunch),
+    Planted("nonbusiness-bandwidth", _D, False, "YouTube ~260 MB only after hours, 15:36-16:51", _nd_after),
+    Planted("nonbusiness-bandwidth", _D, False, "a 3-minute YouTube clip (~14 MB) in a lesson, 11:20-11:24, then "
+            "Oak lesson videos", _nd_clip),
+    Planted("live-feed", _P, False, "livescore.com API polled every 30-60 s, 13:04-14:06", _lf_livescore),
+    Planted("live-feed", _P, False, "CONNECT gateway.discord.gg:443 open 52 min (09:33-10:25) in lessons",
+            _lf_tunnel),
+    Planted("live-feed", _D, False, "Seneca Learning heartbeat every ~45 s, 09:00-09:50", _ld_seneca),
+    Planted("live-feed", _D, True, "Teams presence PUT every 60 s, 13:10-14:05", _ld_teams),
+    Planted("live-feed", _D, False, "CONNECT www.twitch.tv:443 open 44 min only at lunch (12:13-12:57)",
+            _ld_lunch_tunnel),
+    Planted("hacking-tools", _P, False, "downloads hashcat-6.2.6.7z and mimikatz_trunk.zip, 10:58-11:05",
+            _ht_cracking),
+    Planted("hacking-tools", _P, False, "downloads nmap-7.94-setup.exe and a Kali Linux installer ISO (aborted), "
+            "14:10-14:22", _ht_scanners),
+    Planted("hacking-tools", _P, False, "darknet.org.uk (UT1 hacking), then sqlmap and Nikto user agents against "
+            "testphp.vulnweb.com, 13:38-13:41", _ht_useragents),
+    Planted("hacking-tools", _D, True, "Google search for nmap and an nmap article (text/html), 10:05",
+            _hd_search),
+    Planted("hacking-tools", _D, True, "Scratch Setup.exe and Python installer downloads, 09:20-09:25",
+            _hd_installer),
+    Planted("inappropriate-content", _P, False, "adult: pornhub.com pages and phncdn.com images allowed, "
+            "11:30-11:33", _ic_adult),
+    Planted("inappropriate-content", _P, False, "self-harm: sanctioned-suicide.net forum pages allowed, "
+            "14:31-14:35", _ic_selfharm),
+    Planted("inappropriate-content", _P, False, "violence and extremism: bestgore.com (10:07) and stormfront.org "
+            "(13:45) allowed", _ic_violence),
+    Planted("inappropriate-content", _D, False, "xvideos.com blocked (one burst), nothing allowed, 09:52",
+            _id_blocked),
+    Planted("inappropriate-content", _D, False, "NHS and Cancer Research UK breast-cancer pages, 14:02-14:06",
+            _id_health),
+    Planted("inappropriate-content", _D, False, "sussex.ac.uk and essexwildlife.org.uk (hostnames containing "
+            "'sex'), 13:12", _id_sussex),
+    Planted("large-transfer", _P, False, "one 734 MB Minecraft modpack zip from mediafire.com, 13:40-13:47",
+            _lt_modpack),
+    Planted("large-transfer", _P, True, "42 Dropbox downloads of ~55 MB (~2.3 GB in the day), 09:05-15:00",
+            _lt_many),
+    Planted("large-transfer", _D, False, "Windows Update via Delivery Optimization: 12 x ~300 MB ranges and an "
+            "851 MB .msu (user '-', OS-update agents)", _ld_update),
+    Planted("large-transfer", _D, True, "400 MB education video from clickview.co.uk, 09:14", _ld_eduvideo),
+    Planted("concerning-search", _P, False, "Google suggest keystrokes and search 'how to self harm without anyone "
+            "knowing', 10:02-10:05", _cs_selfharm),
+    Planted("concerning-search", _P, False, "Bing, YouTube and DuckDuckGo searches about suicide, 14:44-14:47",
+            _cs_suicide),
+    Planted("concerning-search", _P, False, "DuckDuckGo, Google and Bing searches: pipe bomb, join isis, zombie "
+            "knife, 11:12-11:16", _cs_extremism),
+    Planted("concerning-search", _D, False, "'harmony' keystrokes and a 'skill set' search (keywords only as "
+            "substrings), 09:31-09:36", _sd_substrings),
+    Planted("concerning-search", _D, False, "'pharmacist', 'grape juice', 'therapist' searches (keywords only as "
+            "substrings), 13:52-13:55", _sd_words),
 )
+# fmt: on

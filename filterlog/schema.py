@@ -7,12 +7,15 @@ dtypes and the documentation table are all derived from ``EVENT_COLUMNS``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import SchemaError
+
+if TYPE_CHECKING:  # pandas costs 0.4 s to import; the ingest path never needs it
+    import pandas as pd
 
 DICT = pa.dictionary(pa.int32(), pa.string())
 """Type for string columns with few distinct values (methods, actions, formats)."""
@@ -79,9 +82,9 @@ QUARANTINE_SCHEMA = pa.schema(
 
 
 def _as_table(data: pa.Table | pd.DataFrame) -> pa.Table:
-    if isinstance(data, pd.DataFrame):
-        return pa.Table.from_pandas(data, preserve_index=False)
-    return data
+    if isinstance(data, pa.Table):
+        return data
+    return pa.Table.from_pandas(data, preserve_index=False)
 
 
 def conform(data: pa.Table | pd.DataFrame, schema: pa.Schema = EVENT_SCHEMA) -> pa.Table:
@@ -143,8 +146,10 @@ def empty_events() -> pa.Table:
     return EVENT_SCHEMA.empty_table()
 
 
-def pandas_dtypes() -> dict[str, object]:
+def pandas_dtypes() -> dict[str, Any]:
     """Pandas dtypes matching the schema, for frames built without Arrow."""
+    import pandas as pd
+
     return {c.name: pd.ArrowDtype(c.type) for c in EVENT_COLUMNS}
 
 

@@ -24,7 +24,7 @@ from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from ..workspace import IngestWriter, Workspace
 from .base import Parsed, Reader, constant, line_bounds
 from .registry import get_reader, sniff
-from .source import Block, Source, expand, sha256_file
+from .source import Block, Source, expand, last_newline_end, sha256_file
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -119,7 +119,10 @@ def _ingest_file(
     threads: int,
 ) -> FileResult:
     size = path.stat().st_size
-    sha = sha256_file(path)
+    src = Source(path)
+    plain = src.compression is None
+    cut = last_newline_end(path, size) if plain else None
+    sha, cut_sha = sha256_file(path, size, cut)
     known = ws.find_by_sha(sha)
     if known is not None:
         if progress:
@@ -130,7 +133,6 @@ def _ingest_file(
             known.format or "",
             message=f"{path}: already ingested ({known.path}, {known.ingested_at}); nothing added",
         )
-    src = Source(path)
     head = src.head()
     if not head:
         if progress:
@@ -159,7 +161,22 @@ def _ingest_file(
         }
     )
     try:
-        counts = _stream(src, cls(), writer, sha, block_size, offset, first_line, hasher, tz, progress, threads)
+        counts = _stream(
+            src,
+            cls(),
+            writer,
+            sha,
+            block_size,
+            offset,
+            first_line,
+            None if plain else hasher,
+            tz,
+            progress,
+            threads,
+            limit=size if plain else None,
+        )
+        if plain:
+            counts["content_sha256"] = cut_sha if counts["content_bytes"] == cut else None
     except BaseException:
         writer.abort()
         raise
@@ -233,10 +250,11 @@ def _stream(
     block_size: int,
     offset: int,
     first_line: int,
-    hasher: hashlib._Hash,
+    hasher: hashlib._Hash | None,
     tz: str,
     progress: Progress | None,
     threads: int,
+    limit: int | None = None,
 ) -> dict[str, object]:
     """Parse and write blocks on worker threads; account for every line in order on this one."""
     lines = events = quarantined = skipped = repaired = 0
@@ -257,7 +275,7 @@ def _stream(
         return block, parsed, nrep, span
 
     pending: deque[Future[tuple[Block, Parsed, int, tuple[int, int] | None]]] = deque()
-    blocks = enumerate(src.blocks(block_size, offset, first_line))
+    blocks = enumerate(src.blocks(block_size, offset, first_line, limit))
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
 
         def fill() -> None:
@@ -268,7 +286,8 @@ def _stream(
                 except StopIteration:
                     return
                 if b.terminated:
-                    hasher.update(b.data)
+                    if hasher is not None:
+                        hasher.update(b.data)
                     complete_bytes = b.end_offset
                     end_line = b.first_line + b.lines - 1
                 pending.append(pool.submit(work, number, b))
@@ -305,7 +324,7 @@ def _stream(
         "skipped": skipped,
         "end_line": end_line,
         "content_bytes": complete_bytes,
-        "content_sha256": hasher.hexdigest(),
+        "content_sha256": hasher.hexdigest() if hasher is not None else None,
         "time_min": _iso(tmin),
         "time_max": _iso(tmax),
         "repaired": repaired,

@@ -63,13 +63,47 @@ def expand(inputs: Iterable[str | Path]) -> tuple[list[Path], list[InputError]]:
     return unique, errors
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of the file's bytes as stored (compressed files hashed compressed)."""
+def sha256_file(path: Path, size: int, cut: int | None = None) -> tuple[str, str | None]:
+    """SHA-256 of the first ``size`` bytes as stored, and of the first ``cut`` bytes too.
+
+    One pass serves both the file's identity and, for a plain log, the hash of
+    its complete lines that tells a later run whether the file has only grown.
+    """
     h = hashlib.sha256()
+    at_cut = None
+    done = 0
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
+        while done < size:
+            step = min(1 << 20, size - done)
+            if cut is not None and done < cut < done + step:
+                step = cut - done
+            chunk = f.read(step)
+            if not chunk:
+                break
             h.update(chunk)
-    return h.hexdigest()
+            done += len(chunk)
+            if cut is not None and done == cut:
+                at_cut = h.hexdigest()
+    if cut == 0:
+        at_cut = hashlib.sha256().hexdigest()
+    return h.hexdigest(), at_cut
+
+
+def last_newline_end(path: Path, size: int) -> int:
+    """Offset just after the last newline of a plain file (0 if none near the end)."""
+    with open(path, "rb") as f:
+        pos = size
+        while pos > 0:
+            start = max(0, pos - (1 << 16))
+            f.seek(start)
+            chunk = f.read(pos - start)
+            i = chunk.rfind(b"\n")
+            if i >= 0:
+                return start + i + 1
+            pos = start
+            if size - pos > MAX_LINE:
+                break
+    return 0
 
 
 @dataclass
@@ -124,29 +158,37 @@ class Source:
         finally:
             stream.close()
 
-    def blocks(self, size: int, offset: int = 0, first_line: int = 1) -> Iterator[Block]:
-        """Yield blocks of about ``size`` bytes of whole lines, from ``offset`` on."""
+    def blocks(self, size: int, offset: int = 0, first_line: int = 1, limit: int | None = None) -> Iterator[Block]:
+        """Yield blocks of about ``size`` bytes of whole lines, from ``offset`` up to ``limit``.
+
+        A limit keeps a log that is being appended to consistent with the hash
+        taken of it before reading.
+        """
         stream = self.open(offset)
         carry = b""
         line = first_line
         pos = offset
+        left = None if limit is None else limit - offset
         try:
             while True:
+                want = size if left is None else min(size, left)
                 try:
-                    chunk = stream.read(size)
+                    chunk = stream.read(want) if want > 0 else b""
                 except OSError as exc:
                     raise InputError(self.path, f"{_why(exc)} (after line {line - 1})") from exc
                 if not chunk:
                     break
-                data = carry + chunk if carry else chunk
-                cut = data.rfind(b"\n") + 1
+                if left is not None:
+                    left -= len(chunk)
+                cut = chunk.rfind(b"\n") + 1
                 if cut == 0:
-                    if len(data) > MAX_LINE:
+                    carry += chunk
+                    if len(carry) > MAX_LINE:
                         raise InputError(self.path, f"line longer than {MAX_LINE >> 20} MiB: not a text log", line)
-                    carry = data
                     continue
-                carry = data[cut:]
-                body = data[:cut] if cut < len(data) else data
+                view = memoryview(chunk)
+                body = b"".join((carry, view[:cut])) if carry or cut < len(chunk) else chunk
+                carry = bytes(view[cut:])
                 n = body.count(b"\n")
                 pos += len(body)
                 yield Block(body, line, n, pos, True)
