@@ -89,12 +89,35 @@ def normalise_user(raw: str | None) -> str | None:
     return text or None
 
 
-def users(raw: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
-    """Normalised and raw user columns from a logged one; works on the distinct values only."""
+_SQUID_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|.)")
+_SQUID_CHARS = {"n": "\n", "r": "\r", "t": "\t"}
+
+
+def unescape_squid(text: str) -> str:
+    r"""Undo Squid's ``%[`` log escaping (``\\`` for a backslash, ``\"`` for a quote, ``\xNN``)."""
+    if "\\" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        code = m.group(1)
+        if code[0] == "x" and len(code) == 3:
+            return chr(int(code[1:], 16))
+        return _SQUID_CHARS.get(code, code)
+
+    return _SQUID_ESCAPE.sub(one, text)
+
+
+def users(raw: pa.Array | pa.ChunkedArray, squid_escaped: bool = False) -> tuple[pa.Array, pa.Array]:
+    """Normalised and raw user columns from a logged one; works on the distinct values only.
+
+    ``squid_escaped``: the field was written with Squid's ``%[un`` escaping, decoded here.
+    """
     enc = pc.dictionary_encode(raw) if not pa.types.is_dictionary(raw.type) else raw
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
     values = enc.dictionary.to_pylist()
+    if squid_escaped:
+        values = [None if v is None else unescape_squid(v) for v in values]
     norm = pa.array([normalise_user(v) for v in values], pa.string())
     kept = pa.array([None if v is None or v.strip() in ("", "-") else v for v in values], pa.string())
     idx = enc.indices

@@ -53,8 +53,14 @@ class SquidCommon(Reader):
             out.events = self._events(t, out)
         return out
 
-    def _rows(self, block: bytes, lines: np.ndarray, out: Parsed, pieces: list[pa.Table]) -> None:
-        """Tokenise with Arrow; where the row count disagrees, split the block and retry."""
+    def _rows(
+        self, block: bytes, lines: np.ndarray, out: Parsed, pieces: list[pa.Table], escaped: bool = False
+    ) -> None:
+        """Tokenise with Arrow; where the row count disagrees, split the block and retry.
+
+        URLs are logged raw, so backslashes are data; only a single line that
+        fails that way is retried with backslash-escaped quotes in its headers.
+        """
         if not len(lines):
             return
         invalid = 0
@@ -70,7 +76,11 @@ class SquidCommon(Reader):
                 pa.BufferReader(block),
                 read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 22),
                 parse_options=pcsv.ParseOptions(
-                    delimiter=" ", quote_char='"', escape_char="\\", ignore_empty_lines=True, invalid_row_handler=skip
+                    delimiter=" ",
+                    quote_char='"',
+                    escape_char="\\" if escaped else False,
+                    ignore_empty_lines=True,
+                    invalid_row_handler=skip,
                 ),
                 convert_options=pcsv.ConvertOptions(
                     column_types={n: (_DICT if n in ("user", "zone", "code") else pa.string()) for n in names},
@@ -86,7 +96,10 @@ class SquidCommon(Reader):
             pieces.append(t.append_column("source_line", pa.array(lines)))
             return
         if len(lines) == 1:
-            out.reject(lines, f"not a {self.name} line: fields out of place or missing")
+            if not escaped:
+                self._rows(block, lines, out, pieces, escaped=True)
+            else:
+                out.reject(lines, f"not a {self.name} line: fields out of place or missing")
             return
         cut = _nth_line_end(block, len(lines) // 2)
         self._rows(block[:cut], lines[: len(lines) // 2], out, pieces)
@@ -139,7 +152,7 @@ class SquidCommon(Reader):
         vendor_action = pa.array([c.split(":", 1)[0] or None for c in code.dictionary.to_pylist()], pa.string())
         vendor_action = vendor_action.take(code.indices)
         action = _actions(vendor_action, status)
-        user, user_raw = users(t.column("user"))
+        user, user_raw = users(t.column("user"), squid_escaped=True)
         cols = {
             "time": pa.array(local_ms - off, pa.timestamp("ms", tz="UTC")),
             "client_ip": t.column("client_ip"),

@@ -141,7 +141,7 @@ def _ingest_file(
     cls = reader_cls or sniff(head, path)
     first = head.split(b"\n", 1)[0]
     head_sha = hashlib.sha256(first).hexdigest()
-    offset, first_line, hasher = _resume_point(ws, src, head_sha)
+    offset, first_line, hasher, mid_line = _resume_point(ws, src, head_sha)
     if offset and offset >= _content_size(src, offset):
         if progress:
             progress(size)
@@ -174,15 +174,24 @@ def _ingest_file(
             progress,
             threads,
             limit=size if plain else None,
+            mid_line=mid_line,
         )
         if plain:
-            counts["content_sha256"] = cut_sha if counts["content_bytes"] == cut else None
+            whole = counts["content_bytes"] == size
+            counts["content_sha256"] = sha if whole else cut_sha if counts["content_bytes"] == cut else None
     except BaseException:
         writer.abort()
         raise
     repaired = int(counts.pop("repaired"))  # type: ignore[call-overload]
+    held = bool(counts.pop("held_back"))
     writer.commit(counts)
-    message = f"{path}: {repaired} lines held invalid UTF-8, replaced by U+FFFD" if repaired else ""
+    notes = []
+    if repaired:
+        notes.append(f"{repaired} lines held invalid UTF-8, replaced by U+FFFD")
+    if held:
+        line = int(counts["end_line"]) + 1  # type: ignore[call-overload]
+        notes.append(f"last line ({line}) has no newline and does not parse yet: left for the next run")
+    message = f"{path}: " + "; ".join(notes) if notes else ""
     return FileResult(
         str(path),
         "appended" if offset else "ingested",
@@ -196,11 +205,19 @@ def _ingest_file(
     )
 
 
-def _resume_point(ws: Workspace, src: Source, head_sha: str) -> tuple[int, int, hashlib._Hash]:
-    """Where new lines start if this file continues one already ingested (a log that grew)."""
+def _resume_point(ws: Workspace, src: Source, head_sha: str) -> tuple[int, int, hashlib._Hash, bool]:
+    """Where new lines start if this file continues one already ingested (a log that grew).
+
+    Returns the content offset, the next line number, the content hash so far,
+    and whether the offset falls inside a line (a last line ingested before its
+    newline was written): the rest of that line is then skipped, not read twice.
+    """
     for row in ws.lineage(head_sha):
+        if row.content_sha256 is None:
+            continue
         hasher = hashlib.sha256()
         left = row.content_bytes
+        last = b"\n"
         stream = src.open()
         try:
             while left > 0:
@@ -209,11 +226,12 @@ def _resume_point(ws: Workspace, src: Source, head_sha: str) -> tuple[int, int, 
                     break
                 hasher.update(chunk)
                 left -= len(chunk)
+                last = chunk[-1:]
         finally:
             stream.close()
         if left == 0 and hasher.hexdigest() == row.content_sha256:
-            return row.content_bytes, row.end_line + 1, hasher
-    return 0, 1, hashlib.sha256()
+            return row.content_bytes, row.end_line + 1, hasher, last != b"\n"
+    return 0, 1, hashlib.sha256(), False
 
 
 def _content_size(src: Source, offset: int) -> int:
@@ -255,6 +273,7 @@ def _stream(
     progress: Progress | None,
     threads: int,
     limit: int | None = None,
+    mid_line: bool = False,
 ) -> dict[str, object]:
     """Parse and write blocks on worker threads; account for every line in order on this one."""
     lines = events = quarantined = skipped = repaired = 0
@@ -275,7 +294,8 @@ def _stream(
         return block, parsed, nrep, span
 
     pending: deque[Future[tuple[Block, Parsed, int, tuple[int, int] | None]]] = deque()
-    blocks = enumerate(src.blocks(block_size, offset, first_line, limit))
+    held_back = False
+    blocks = enumerate(src.blocks(block_size, offset, first_line, limit, skip_partial=mid_line))
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
 
         def fill() -> None:
@@ -296,6 +316,14 @@ def _stream(
         while pending:
             block, parsed, nrep, span = pending.popleft().result()
             fill()
+            if not block.terminated:
+                if parsed.bad_lines:  # a half-written last line: read it when it is complete
+                    held_back = True
+                    continue
+                if hasher is not None:
+                    hasher.update(block.data[:-1])
+                complete_bytes = block.end_offset
+                end_line = block.first_line
             repaired += nrep
             if span:
                 tmin = span[0] if tmin is None else min(tmin, span[0])
@@ -328,6 +356,7 @@ def _stream(
         "time_min": _iso(tmin),
         "time_max": _iso(tmax),
         "repaired": repaired,
+        "held_back": held_back,
     }
 
 

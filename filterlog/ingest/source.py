@@ -158,11 +158,14 @@ class Source:
         finally:
             stream.close()
 
-    def blocks(self, size: int, offset: int = 0, first_line: int = 1, limit: int | None = None) -> Iterator[Block]:
+    def blocks(
+        self, size: int, offset: int = 0, first_line: int = 1, limit: int | None = None, skip_partial: bool = False
+    ) -> Iterator[Block]:
         """Yield blocks of about ``size`` bytes of whole lines, from ``offset`` up to ``limit``.
 
         A limit keeps a log that is being appended to consistent with the hash
-        taken of it before reading.
+        taken of it before reading. ``skip_partial`` drops the rest of a line
+        that began before ``offset`` (it was read already).
         """
         stream = self.open(offset)
         carry = b""
@@ -180,6 +183,16 @@ class Source:
                     break
                 if left is not None:
                     left -= len(chunk)
+                if skip_partial:
+                    end = chunk.find(b"\n")
+                    if end < 0:
+                        pos += len(chunk)
+                        continue
+                    pos += end + 1
+                    chunk = chunk[end + 1 :]
+                    skip_partial = False
+                    if not chunk:
+                        continue
                 cut = chunk.rfind(b"\n") + 1
                 if cut == 0:
                     carry += chunk

@@ -168,14 +168,24 @@ class SquidNative(Reader):
             layout[idx[nonempty]] = 11
             layout[idx[pair]] = 12
             buf[run_at[r[nonempty]]] = _SEP
-            buf[q2[pair] + 1] = _SEP
+            between = q2[pair] + 1
+            buf[between] = _SEP
 
         data = pa.py_buffer(buf[:m])
+        nonblank = int((~blank).sum())
         tables = []
-        for width in (10, 11, 12):
+        quoted = layout == 12
+        if quoted.any():
+            cols = _csv(data, _LAYOUTS[12], True, int(quoted.sum()), nonblank)
+            if cols is None:  # a quote inside a quoted field: read the remainder raw instead
+                buf[between] = 32
+                layout[quoted] = 11
+            else:
+                tables.append(self._columns(cols, lines[quoted], out))
+        for width in (10, 11):
             mine = layout == width
             if mine.any():
-                tables.append(self._layout(data, width, lines[mine], out, int((~blank).sum())))
+                tables.append(self._layout(data, width, lines[mine], out, nonblank))
         events = [t for t in tables if t.num_rows]
         if not events:
             out.events = empty_events()
@@ -188,8 +198,8 @@ class SquidNative(Reader):
 
     def _layout(self, data: pa.Buffer, width: int, lines: np.ndarray, out: Parsed, nonblank: int) -> pa.Table:
         names = _LAYOUTS[width]
-        cols = _csv(data, names, width == 12, len(lines), nonblank)
-        if cols is None:  # the parser disagreed with our line layout: never guess, reject
+        cols = _csv(data, names, False, len(lines), nonblank)
+        if cols is None:  # cannot happen with our own separator byte; never guess, reject
             out.reject(lines, "line layout could not be parsed consistently")
             return empty_events()
         return self._columns(cols, lines, out)
@@ -237,7 +247,7 @@ class SquidNative(Reader):
         method = t.column("method")
         connect = np.asarray(pc.equal(method.cast(pa.string()), "CONNECT").fill_null(False))
         parts = _url.split(t.column("url"), connect)
-        user, user_raw = users(t.column("user"))
+        user, user_raw = users(t.column("user"), squid_escaped=True)
         cols = {
             "time": pa.array(ms.astype(np.int64), pa.timestamp("ms", tz="UTC")),
             "duration_ms": t.column("elapsed"),
@@ -259,8 +269,9 @@ class SquidNative(Reader):
             cols["user_agent"] = dash_to_null(t.column("user_agent"))
         elif "rest" in t.column_names:
             rest = t.column("rest")
-            cols["user_agent"] = _header(rest, "User-Agent")
-            cols["referer"] = _header(rest, "Referer")
+            pair = pc.extract_regex(rest, r'^"(?P<referer>[^"]*)" "(?P<user_agent>.*)"$')
+            cols["user_agent"] = pc.coalesce(dash_to_null(pc.struct_field(pair, [1])), _header(rest, "User-Agent"))
+            cols["referer"] = pc.coalesce(dash_to_null(pc.struct_field(pair, [0])), _header(rest, "Referer"))
         return table(cols, lines)
 
 
@@ -290,7 +301,7 @@ def _csv(
             parse_options=pcsv.ParseOptions(
                 delimiter=delimiter,
                 quote_char='"' if quoted else False,
-                escape_char="\\" if quoted else False,
+                escape_char=False,
                 ignore_empty_lines=True,
                 invalid_row_handler=skip,
             ),
