@@ -2,7 +2,8 @@
 
 The generator in ``demo.py`` is an algorithm over these tables; keeping the data here lets a
 reader change what a demo day looks like (another site, another planted behaviour) without
-touching the vectorised code. Everything here is plain Python data, read once per run.
+touching the vectorised code. Everything here is plain data, read once per run, plus the
+small :class:`Planter` that turns a planted scenario's calls into log lines.
 
 Hosts were chosen to look like a UK secondary school's day. Background sites are
 deliberately misuse-free: non-business sites carry no weight inside lessons, and no
@@ -14,9 +15,11 @@ can find them. Tables are laid out by hand, so the formatter leaves them alone.
 
 from __future__ import annotations
 
+import hashlib
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from urllib.parse import urlsplit
 
 SCHOOL_DOMAIN = "oakfieldacademy.org.uk"
 """The fictional school's own web site."""
@@ -43,6 +46,19 @@ SURNAMES = """
     butler dixon russell harvey pearson graham fletcher okafor nowak kowalski obrien mcdonald fraser rahman
     chowdhury
 """.split()
+
+# --- the school day (local time) ------------------------------------------------------------
+
+LESSONS = (("08:30", "10:30"), ("10:50", "12:10"), ("13:00", "15:30"))
+"""Working hours minus breaks, as in the default site config."""
+# Activity through the day, relative (piecewise linear between the points)
+# fmt: off
+PUPIL_CURVE = (("00:00", 0), ("07:40", 0), ("08:10", .25), ("08:25", .9), ("08:30", 1), ("10:28", 1), ("10:31", .75),
+               ("10:49", .75), ("10:52", 1), ("12:08", 1), ("12:11", 1.4), ("12:58", 1.4), ("13:01", 1), ("15:28", 1),
+               ("15:32", .45), ("16:30", .2), ("17:15", .04), ("18:00", 0), ("23:59", 0))
+STAFF_CURVE = (("00:00", 0), ("06:45", 0), ("07:30", .6), ("08:15", 1), ("12:10", 1.15), ("13:00", 1.15), ("15:30", 1),
+               ("16:30", .8), ("17:30", .35), ("18:30", .08), ("20:00", .02), ("22:00", 0), ("23:59", 0))
+# fmt: on
 
 YEAR_GROUPS = ("year7", "year8", "year9", "year10", "year11", "year12", "year13")
 YEAR_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.6, 0.55)
@@ -82,6 +98,55 @@ APP_UAS = (
 # A template is (path, path suffix, kind, mime type). "{id}" in the path becomes a random token
 # per request (a second "{id}" is fixed per template); the suffix follows it.
 
+# fmt: off
+CODES = ("TCP_MISS/200", "TCP_HIT/200", "TCP_MEM_HIT/200", "TCP_REFRESH_UNMODIFIED/304", "TCP_IMS_HIT/304",
+         "TCP_MISS/304", "TCP_MISS/204", "TCP_MISS/302", "TCP_MISS/404", "TCP_MISS_ABORTED/000", "TCP_MISS/206",
+         "TCP_REFRESH_MODIFIED/200", "TCP_MISS/500", "TCP_TUNNEL/200", "NONE/503", "TCP_DENIED/403", "TCP_DENIED/407")
+_STATIC = {"TCP_MISS/200": .5, "TCP_HIT/200": .15, "TCP_MEM_HIT/200": .1, "TCP_REFRESH_UNMODIFIED/304": .08,
+           "TCP_IMS_HIT/304": .06, "TCP_MISS/304": .08, "TCP_MISS/404": .01, "TCP_REFRESH_MODIFIED/200": .02}
+# per kind of resource: status probabilities; reply bytes (median, sigma, cap); elapsed ms (median, sigma, cap)
+KIND_STATS: dict[str, tuple[dict[str, float], tuple[float, float, float], tuple[float, float, float]]] = {
+    "page": ({"TCP_MISS/200": .86, "TCP_MISS/302": .05, "TCP_MISS/304": .03, "TCP_REFRESH_UNMODIFIED/304": .02,
+              "TCP_MISS/404": .01, "TCP_MISS_ABORTED/000": .005, "TCP_REFRESH_MODIFIED/200": .015,
+              "TCP_MISS/500": .01}, (35e3, .8, 2e6), (180, .9, 30e3)),
+    "script": (_STATIC, (40e3, 1.0, 3e6), (60, 1.0, 20e3)),
+    "style": (_STATIC, (18e3, .9, 1e6), (50, 1.0, 20e3)),
+    "image": (_STATIC, (20e3, 1.2, 5e6), (45, 1.1, 20e3)),
+    "font": (_STATIC, (35e3, .5, 3e5), (40, .8, 10e3)),
+    "json": ({"TCP_MISS/200": .91, "TCP_MISS/204": .04, "TCP_MISS/304": .03, "TCP_MISS/404": .01,
+              "TCP_MISS/500": .01}, (2.5e3, 1.2, 5e5), (90, .9, 30e3)),
+    "beacon": ({"TCP_MISS/204": .55, "TCP_MISS/200": .45}, (420, .3, 3e3), (30, .6, 5e3)),
+    "media": ({"TCP_MISS/206": .72, "TCP_MISS/200": .26, "TCP_MISS_ABORTED/000": .02}, (1.2e6, .7, 8e6),
+              (700, .8, 30e3)),
+    "update": ({"TCP_MISS/206": .45, "TCP_MISS/200": .3, "TCP_HIT/200": .2, "TCP_REFRESH_UNMODIFIED/304": .05},
+               (1.2e6, 1.3, 150e6), (3000, 1.2, 600e3)),
+    "connect": ({"TCP_TUNNEL/200": .993, "NONE/503": .007}, (30e3, 1.6, 40e6), (12e3, 1.5, 1.5e6)),
+}
+# status -> fixed reply size range (error and block pages, empty replies)
+FIXED_BYTES = {"/304": (180, 420), "/204": (250, 350), "/302": (300, 900), "/404": (400, 3000), "/000": (0, 1),
+               "/403": (3400, 4100), "/407": (3900, 4200), "/503": (3800, 4200), "/500": (900, 4000)}
+NO_TOKEN = ("sex", "xx", "porn", "nud", "cum", "fuck", "ass", "tit", "kill", "die", "gun", "bomb", "isis", "nazi",
+            "hate", "rape", "harm", "cut", "hack", "crack", "vpn", "tor", "proxy", "bet", "nmap")
+"""Substrings a random URL token never contains, so keyword rules cannot fire on background noise."""
+# fmt: on
+_NOT_FORWARDED = ("TCP_HIT", "TCP_MEM", "TCP_IMS", "TCP_DENIED", "NONE")
+"""Statuses Squid answers itself (cache hits, denials): logged with HIER_NONE/-."""
+
+
+def server_ip(host: str) -> str:
+    """A stable, public-looking server address for ``host`` (the host itself if it is an IP)."""
+    if host.replace(".", "").isdigit():
+        return host
+    h = hashlib.blake2b(host.encode(), digest_size=4).digest()
+    first = (13, 20, 23, 34, 35, 52, 104, 142, 151, 157, 172, 185, 199, 216)[h[0] % 14]
+    return f"{first}.{h[1] % 200 + 16}.{h[2]}.{h[3] % 253 + 1}"
+
+
+def forwarded(code: str) -> bool:
+    """Whether Squid fetched the reply from a server (else ``HIER_NONE/-``)."""
+    return not code.startswith(_NOT_FORWARDED)
+
+
 KINDS = ("page", "script", "style", "image", "font", "json", "beacon", "media", "update", "connect")
 
 # fmt: off
@@ -117,7 +182,7 @@ HOST_TEMPLATES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "acdn.adnxs.com": (("/ast/ast.js", "", "script", "application/javascript"),),
     "cdn.taboola.com": (("/libtrc/{id}/loader.js", "", "script", "application/javascript"),),
     "static.hotjar.com": (("/c/hotjar-{id}.js?sv=6", "", "script", "application/javascript"),),
-    "connect.facebook.net": (("/en_US/fbevents.js", "", "script", "application/javascript"),),
+    "cdn.cookielaw.org": (("/scripttemplates/otSDKStub.js", "", "script", "application/javascript"),),
     "bat.bing.com": (("/bat.js", "", "script", "application/javascript"),),
     "fonts.googleapis.com": (("/css2?family=Roboto:wght@400;700&display=swap", "", "style", "text/css"),),
     "fonts.gstatic.com": (("/s/roboto/v32/{id}", ".woff2", "font", "font/woff2"),),
@@ -196,10 +261,10 @@ SITES: tuple[Site, ...] = (
     Site("bitesize", ("www.bbc.co.uk",), ("static.files.bbci.co.uk", "ichef.bbci.co.uk"),
          ("/bitesize", "/bitesize/subjects/z{id}", "/bitesize/guides/z{id}/revision/1", "/bitesize/articles/z{id}",
           "/bitesize/topics/z{id}", "/bitesize/examspecs/z{id}"), 35, 6),
-    Site("office", ("www.office.com", "outlook.office.com", "outlook.office365.com"),
-         ("res.cdn.office.net", "res-1.cdn.office.net", "aadcdn.msauth.net"),
-         ("/", "/mail/", "/mail/inbox/id/{id}", "/calendar/view/week", "/owa/", "/launch/word", "/launch/powerpoint"),
-         30, 12),
+    Site("outlook", ("outlook.office.com", "outlook.office365.com"), ("res.cdn.office.net", "res-1.cdn.office.net"),
+         ("/mail/", "/mail/inbox/id/{id}", "/calendar/view/week", "/owa/"), 22, 10),
+    Site("office", ("www.office.com",), ("res-1.cdn.office.net", "aadcdn.msauth.net"),
+         ("/", "/?auth=2", "/launch/word", "/launch/powerpoint"), 8, 2),
     Site("ms-login", ("login.microsoftonline.com",), ("aadcdn.msauth.net",),
          ("/common/oauth2/v2.0/authorize?client_id=4765445b-32c6-49b0-83e6-1d93765276ca&redirect_uri=https%3A%2F%2F"
           "www.office.com%2Flandingv2&response_type=code%20id_token&scope=openid%20profile&response_mode=form_post"
@@ -207,15 +272,18 @@ SITES: tuple[Site, ...] = (
     Site("teams", ("teams.microsoft.com",), ("statics.teams.cdn.office.net",),
          ("/v2/", "/_#/school/classroom/General?threadId=19:{id}@thread.tacv2", "/_#/calendarv2",
           "/_#/conversations/19:{id}@thread.v2"), 14, 4),
-    Site("sharepoint", (f"{_MS}-my.sharepoint.com", f"{_MS}.sharepoint.com"),
-         ("res-1.cdn.office.net", "spoprod-a.akamaihd.net"),
-         ("/personal/{id}/_layouts/15/onedrive.aspx", "/sites/Science/Shared%20Documents/Forms/AllItems.aspx",
-          "/:w:/r/sites/English/_layouts/15/Doc.aspx?sourcedoc={id}", "/:p:/r/personal/{id}/_layouts/15/Doc.aspx"),
-         12, 3),
-    Site("google-edu", ("classroom.google.com", "docs.google.com", "drive.google.com"),
-         ("www.gstatic.com", "lh3.googleusercontent.com", "ssl.gstatic.com"),
-         ("/u/0/h", "/c/{id}", "/c/{id}/a/{id}/details", "/document/d/{id}/edit", "/presentation/d/{id}/edit",
-          "/spreadsheets/d/{id}/edit", "/drive/my-drive"), 22, 5),
+    Site("onedrive", (f"{_MS}-my.sharepoint.com",), ("res-1.cdn.office.net", "spoprod-a.akamaihd.net"),
+         ("/personal/{id}/_layouts/15/onedrive.aspx", "/:p:/r/personal/{id}/_layouts/15/Doc.aspx"), 7, 2),
+    Site("sharepoint", (f"{_MS}.sharepoint.com",), ("res-1.cdn.office.net", "spoprod-a.akamaihd.net"),
+         ("/sites/Science/Shared%20Documents/Forms/AllItems.aspx",
+          "/:w:/r/sites/English/_layouts/15/Doc.aspx?sourcedoc={id}"), 5, 1),
+    Site("classroom", ("classroom.google.com",), ("www.gstatic.com", "lh3.googleusercontent.com"),
+         ("/u/0/h", "/c/{id}", "/c/{id}/a/{id}/details"), 10, 2),
+    Site("docs", ("docs.google.com",), ("ssl.gstatic.com", "lh3.googleusercontent.com"),
+         ("/document/d/{id}/edit", "/presentation/d/{id}/edit", "/spreadsheets/d/{id}/edit",
+          "/forms/d/e/{id}/viewform"), 8, 2),
+    Site("drive", ("drive.google.com",), ("ssl.gstatic.com", "lh3.googleusercontent.com"),
+         ("/drive/my-drive", "/file/d/{id}/view"), 4, 1),
     Site("oak", ("www.thenational.academy",), ("static.thenational.academy",),
          ("/pupils/years/year-{id}", "/pupils/programmes/{id}/units", "/pupils/lessons/{id}/video",
           "/teachers/lessons/{id}"), 8, 1),
@@ -287,7 +355,7 @@ THIRD_PARTIES: tuple[tuple[str, float, bool], ...] = (
     ("www.google-analytics.com", 10, False), ("www.googletagmanager.com", 8, False),
     ("fonts.googleapis.com", 6, False), ("fonts.gstatic.com", 4, False), ("cdnjs.cloudflare.com", 3, False),
     ("cdn.jsdelivr.net", 2, False), ("ajax.googleapis.com", 2, False), ("static.hotjar.com", 1.5, False),
-    ("bat.bing.com", 1, False), ("connect.facebook.net", 1, False),
+    ("bat.bing.com", 1, False), ("cdn.cookielaw.org", 2, False),
     ("securepubads.g.doubleclick.net", 6, True), ("pagead2.googlesyndication.com", 6, True),
     ("c.amazon-adsystem.com", 2, True), ("acdn.adnxs.com", 1.5, True), ("cdn.taboola.com", 1.5, True),
 )
@@ -315,38 +383,52 @@ HTTP_ONLY_HOSTS = frozenset(UPDATE_HOSTS)
 # --- planted scenarios ----------------------------------------------------------------------
 
 
-class Emitter(Protocol):
-    """What a planted scenario can do (implemented by ``demo._Planter``)."""
+class Planter:
+    """Writes planted lines one at a time, as one user on one device; scenarios call its methods."""
 
-    def get(
-        self,
-        at: float,
-        url: str,
-        nbytes: int,
-        *,
-        code: str = ...,
-        mime: str = ...,
-        elapsed: int | None = ...,
-        ref: str = ...,
-        method: str = ...,
-        ua: str | None = ...,
-        anon: bool = ...,
-    ) -> None:
-        """Log an HTTP(S) request that ended at ``at`` (local seconds after midnight)."""
-
-    def connect(
-        self, at: float, hostport: str, nbytes: int, *, elapsed: int = ..., code: str = ..., anon: bool = ...
-    ) -> None:
-        """Log a CONNECT tunnel that closed at ``at``."""
-
-    def deny(self, at: float, target: str, *, method: str = ..., ref: str = ...) -> None:
-        """Log a request the filter blocked (TCP_DENIED/403)."""
+    def __init__(self, minute_ms: Sequence[int], seed: int) -> None:
+        self.minute_ms = minute_ms
+        """Epoch ms at the start of each local minute of the day."""
+        self.rand = random.Random(seed)
+        self.lines: list[tuple[int, str]] = []
+        """(epoch ms, line) in the order written."""
+        self.ip = self.user = self.ua = "-"
 
     def jitter(self, lo: float, hi: float) -> float:
         """Return a seeded uniform random number in [lo, hi)."""
+        return self.rand.uniform(lo, hi)
+
+    def get(self, at: float, url: str, nbytes: int, *, code: str = "TCP_MISS/200", mime: str = "text/html",
+            elapsed: int | None = None, ref: str = "-", method: str = "GET", ua: str | None = None,
+            anon: bool = False) -> None:  # fmt: skip
+        """Log an HTTP(S) request that ended at ``at`` (local seconds after midnight)."""
+        ms = int(self.jitter(40, 900)) if elapsed is None else elapsed
+        mime = "-" if code.endswith(("/304", "/204")) else mime
+        self._line(at, ms, code, nbytes, method, url, urlsplit(url).hostname or "", mime, ref, ua or self.ua, anon)
+
+    def connect(self, at: float, hostport: str, nbytes: int, *, elapsed: int = 30_000, code: str = "TCP_TUNNEL/200",
+                anon: bool = False) -> None:  # fmt: skip
+        """Log a CONNECT tunnel that closed at ``at``."""
+        mime = "text/html" if code.startswith("TCP_DENIED") else "-"
+        self._line(at, elapsed, code, nbytes, "CONNECT", hostport, hostport.rsplit(":", 1)[0], mime, "-", self.ua, anon)
+
+    def deny(self, at: float, target: str, *, method: str = "GET", ref: str = "-") -> None:
+        """Log a request the filter blocked (TCP_DENIED/403, a block page)."""
+        host = (urlsplit(target).hostname or "") if "://" in target else target.rsplit(":", 1)[0]
+        self._line(at, int(self.jitter(0, 3)), "TCP_DENIED/403", int(self.jitter(3400, 4100)), method, target, host,
+                   "text/html", ref, self.ua, False)  # fmt: skip
+
+    def _line(self, at: float, ms: int, code: str, nbytes: int, method: str, url: str, host: str, mime: str,
+              ref: str, ua: str, anon: bool) -> None:  # fmt: skip
+        minute = min(int(at // 60), 1439)
+        t = int(self.minute_ms[minute] + round((at - minute * 60) * 1000))
+        hier = f"HIER_DIRECT/{server_ip(host)}" if forwarded(code) else "HIER_NONE/-"
+        user = "-" if anon else self.user
+        fields = f"{t // 1000}.{t % 1000:03d} {ms:6d} {self.ip} {code} {nbytes} {method} {url} {user} {hier} {mime}"
+        self.lines.append((t, f'{fields} "{ref}" "{ua}"\n'))
 
 
-Scenario = Callable[[Emitter], None]
+Scenario = Callable[[Planter], None]
 
 
 def hms(text: str) -> float:
@@ -355,7 +437,7 @@ def hms(text: str) -> float:
     return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0.0)
 
 
-def _bursts(e: Emitter, starts: Sequence[str], targets: Sequence[str]) -> None:
+def _bursts(e: Planter, starts: Sequence[str], targets: Sequence[str]) -> None:
     """Blocked bursts: at each start time, every target denied within a few seconds."""
     for start in starts:
         t = hms(start)
@@ -364,7 +446,7 @@ def _bursts(e: Emitter, starts: Sequence[str], targets: Sequence[str]) -> None:
             e.deny(t, target, method="GET" if "://" in target else "CONNECT")
 
 
-def _rb_gambler(e: Emitter) -> None:
+def _rb_gambler(e: Planter) -> None:
     _bursts(
         e,
         ("09:12:04", "09:17:40", "09:24:13", "09:33:51"),
@@ -372,7 +454,7 @@ def _rb_gambler(e: Emitter) -> None:
     )
 
 
-def _rb_prober(e: Emitter) -> None:
+def _rb_prober(e: Planter) -> None:
     _bursts(e, ("13:20:10",), ("www.williamhill.com:443", "www.williamhill.com:443"))
     _bursts(e, ("13:23:02",), ("www.paddypower.com:443", "http://www.paddypower.com/"))
     _bursts(e, ("13:26:45",), ("www.skybet.com:443", "www.skybet.com:443"))
@@ -381,7 +463,7 @@ def _rb_prober(e: Emitter) -> None:
     e.get(hms("13:34:20"), "https://www.betvictor.com/en-gb/sports/football", 96_512)
 
 
-def _rb_storm(e: Emitter) -> None:
+def _rb_storm(e: Planter) -> None:
     t = hms("10:02:00")
     for _ in range(55):
         t += e.jitter(1.0, 4.0)
@@ -390,7 +472,7 @@ def _rb_storm(e: Emitter) -> None:
     e.get(t + 5.0, "https://outlook.office365.com/mail/", 61_840)
 
 
-def _rb_adverts(e: Emitter) -> None:
+def _rb_adverts(e: Planter) -> None:
     t = hms("11:01:00")
     for path in ("/algebra/index.html", "/geometry/circle-area.html", "/numbers/fractions.html",
                  "/data/histograms.html", "/algebra/equations-solving.html", "/percentage.html"):  # fmt: skip
@@ -401,12 +483,12 @@ def _rb_adverts(e: Emitter) -> None:
         t += e.jitter(150, 280)
 
 
-def _rb_single(e: Emitter) -> None:
+def _rb_single(e: Planter) -> None:
     _bursts(e, ("11:42:17",), ("www.888casino.com:443", "www.888casino.com:443", "http://www.888casino.com/"))
     e.get(hms("11:44:02"), "https://www.bbc.co.uk/bitesize/guides/zc9hv4j/revision/1", 74_211)
 
 
-def _cv_vpn(e: Emitter) -> None:
+def _cv_vpn(e: Planter) -> None:
     e.deny(hms("09:40:11"), "nordvpn.com:443", method="CONNECT")
     e.deny(hms("09:40:12"), "nordvpn.com:443", method="CONNECT")
     e.get(hms("09:42:30"), "https://protonvpn.com/download", 88_120)
@@ -416,7 +498,7 @@ def _cv_vpn(e: Emitter) -> None:
         e.connect(hms(t), "api.protonvpn.ch:443", 12_400 + 3_100 * i, elapsed=95_000)
 
 
-def _cv_webproxy(e: Emitter) -> None:
+def _cv_webproxy(e: Planter) -> None:
     e.get(hms("11:05:12"), "https://www.croxyproxy.com/", 41_302)
     e.get(hms("11:05:40"), "https://www.croxyproxy.com/requests?fso=", 812, method="POST", code="TCP_MISS/302",
           ref="https://www.croxyproxy.com/")  # fmt: skip
@@ -427,7 +509,7 @@ def _cv_webproxy(e: Emitter) -> None:
         t += e.jitter(40, 140)
 
 
-def _cv_tor(e: Emitter) -> None:
+def _cv_tor(e: Planter) -> None:
     e.get(hms("13:15:02"), "https://www.torproject.org/download/", 35_870)
     e.get(hms("13:16:30"), "https://dist.torproject.org/torbrowser/14.0.2/tor-browser-windows-x86_64-portable-14.0.2.exe",
           98_302_118, mime="application/x-msdownload", elapsed=41_000,
@@ -442,7 +524,7 @@ def _cv_tor(e: Emitter) -> None:
             e.deny(t, f"{ip}:{port}", method="CONNECT")
 
 
-def _cv_tunnel_ports(e: Emitter) -> None:
+def _cv_tunnel_ports(e: Planter) -> None:
     t = hms("14:05:09")
     for target in ("185.159.157.13:1194",) * 3 + ("51.158.108.203:22",) * 2:
         e.deny(t, target, method="CONNECT")
@@ -450,7 +532,7 @@ def _cv_tunnel_ports(e: Emitter) -> None:
     e.get(t + 60, "https://classroom.google.com/u/0/h", 45_002)
 
 
-def _cv_doh(e: Emitter) -> None:
+def _cv_doh(e: Planter) -> None:
     e.connect(hms("11:20:44"), "mozilla.cloudflare-dns.com:443", 182_330, elapsed=1_460_000)
     t = hms("11:21:10")
     for q in ("q80BAAABAAAAAAAAA3d3dwZ0aWt0b2sDY29tAAABAAE", "AAABAAABAAAAAAAAB3JvYmxveANjb20AAAEAAQ",
@@ -459,7 +541,7 @@ def _cv_doh(e: Emitter) -> None:
         t += e.jitter(20, 60)
 
 
-def _cd_sso(e: Emitter) -> None:
+def _cd_sso(e: Planter) -> None:
     e.get(hms("08:41:03"), "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=4765445b-32c6-"
           "49b0-83e6-1d93765276ca&redirect_uri=https%3A%2F%2Fwww.office.com%2Flandingv2&response_type=code%20id_token"
           "&scope=openid%20profile&response_mode=form_post&nonce=638671234", 24_811)  # fmt: skip
@@ -469,18 +551,18 @@ def _cd_sso(e: Emitter) -> None:
     e.get(hms("08:42:02"), "https://classroom.google.com/u/0/h", 52_004)
 
 
-def _cd_single_ip(e: Emitter) -> None:
+def _cd_single_ip(e: Planter) -> None:
     e.connect(hms("10:12:31"), "52.113.194.132:443", 1_884_210, elapsed=612_000)
     e.get(hms("10:13:00"), "https://teams.microsoft.com/v2/", 38_002)
 
 
-def _cd_safelinks(e: Emitter) -> None:
+def _cd_safelinks(e: Planter) -> None:
     e.get(hms("14:50:08"), "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.gov.uk%2Fschool-"
           "term-holiday-dates&data=05%7C02%7C&sdata=aB3%2Fk&reserved=0", 3_411, code="TCP_MISS/302")  # fmt: skip
     e.get(hms("14:50:09"), "https://www.gov.uk/school-term-holiday-dates", 28_003)
 
 
-def _googlevideo(e: Emitter, start: str, end: str, total: float, gap: tuple[float, float], page: str) -> None:
+def _googlevideo(e: Planter, start: str, end: str, total: float, gap: tuple[float, float], page: str) -> None:
     """A YouTube session: one watch page, then video ranges until ``total`` bytes or ``end``."""
     t, stop = hms(start), hms(end)
     e.get(t, page, 512_301)
@@ -495,11 +577,11 @@ def _googlevideo(e: Emitter, start: str, end: str, total: float, gap: tuple[floa
         i += 1
 
 
-def _nb_youtube(e: Emitter) -> None:
+def _nb_youtube(e: Planter) -> None:
     _googlevideo(e, "13:06:10", "14:25:00", 265e6, (35, 85), "https://www.youtube.com/watch?v=dQ8cLx3vTqE")
 
 
-def _nb_twitch(e: Emitter) -> None:
+def _nb_twitch(e: Planter) -> None:
     e.get(hms("09:01:30"), "https://www.twitch.tv/", 310_442)
     minute = hms("09:02:00")
     for _ in range(38):
@@ -510,15 +592,15 @@ def _nb_twitch(e: Emitter) -> None:
         minute += 60 * (1 + (e.jitter(0, 1) < 0.25))
 
 
-def _nd_lunch(e: Emitter) -> None:
+def _nd_lunch(e: Planter) -> None:
     _googlevideo(e, "12:12:30", "12:58:00", 240e6, (15, 40), "https://www.youtube.com/watch?v=Hk4wY1zQ9pA")
 
 
-def _nd_after(e: Emitter) -> None:
+def _nd_after(e: Planter) -> None:
     _googlevideo(e, "15:36:00", "16:50:00", 260e6, (20, 45), "https://www.youtube.com/watch?v=mV2pQe8RtLs")
 
 
-def _nd_clip(e: Emitter) -> None:
+def _nd_clip(e: Planter) -> None:
     _googlevideo(e, "11:20:05", "11:23:05", 14e6, (30, 50), "https://www.youtube.com/watch?v=Zr0bWq1yHc4")
     t = hms("11:31:00")
     for i in range(12):
@@ -527,7 +609,7 @@ def _nd_clip(e: Emitter) -> None:
               mime="video/mp4", code="TCP_MISS/206", ref="https://www.thenational.academy/")  # fmt: skip
 
 
-def _lf_livescore(e: Emitter) -> None:
+def _lf_livescore(e: Planter) -> None:
     e.get(hms("13:04:12"), "https://www.livescore.com/en/football/live/", 88_400)
     t = hms("13:04:30")
     while t < hms("14:06:00"):
@@ -537,12 +619,12 @@ def _lf_livescore(e: Emitter) -> None:
               elapsed=int(e.jitter(40, 160)))  # fmt: skip
 
 
-def _lf_tunnel(e: Emitter) -> None:
+def _lf_tunnel(e: Planter) -> None:
     e.get(hms("09:33:02"), "https://discord.com/channels/@me", 140_228)
     e.connect(hms("10:25:20"), "gateway.discord.gg:443", 3_140_552, elapsed=3_136_000)
 
 
-def _ld_seneca(e: Emitter) -> None:
+def _ld_seneca(e: Planter) -> None:
     t = hms("09:00:20")
     while t < hms("09:50:00"):
         t += e.jitter(40, 50)
@@ -550,7 +632,7 @@ def _ld_seneca(e: Emitter) -> None:
               mime="application/json", ref="https://app.senecalearning.com/")  # fmt: skip
 
 
-def _ld_teams(e: Emitter) -> None:
+def _ld_teams(e: Planter) -> None:
     t = hms("13:10:00")
     while t < hms("14:05:00"):
         t += e.jitter(58, 62)
@@ -558,12 +640,12 @@ def _ld_teams(e: Emitter) -> None:
               ref="https://teams.microsoft.com/")  # fmt: skip
 
 
-def _ld_lunch_tunnel(e: Emitter) -> None:
+def _ld_lunch_tunnel(e: Planter) -> None:
     e.get(hms("12:12:40"), "https://www.twitch.tv/", 302_118)
     e.connect(hms("12:57:10"), "www.twitch.tv:443", 148_204_330, elapsed=2_660_000)
 
 
-def _ht_cracking(e: Emitter) -> None:
+def _ht_cracking(e: Planter) -> None:
     e.get(hms("10:58:02"), "https://hashcat.net/hashcat/", 22_340)
     e.get(hms("10:59:15"), "https://hashcat.net/files/hashcat-6.2.6.7z", 22_033_210,
           mime="application/x-7z-compressed", elapsed=9_400, ref="https://hashcat.net/hashcat/")  # fmt: skip
@@ -575,7 +657,7 @@ def _ht_cracking(e: Emitter) -> None:
           mime="application/octet-stream")  # fmt: skip
 
 
-def _ht_scanners(e: Emitter) -> None:
+def _ht_scanners(e: Planter) -> None:
     e.get(hms("14:10:05"), "https://nmap.org/download.html", 48_110)
     e.get(hms("14:10:50"), "https://nmap.org/dist/nmap-7.94-setup.exe", 31_402_112, mime="application/x-msdownload",
           elapsed=12_300, ref="https://nmap.org/download.html")  # fmt: skip
@@ -583,7 +665,7 @@ def _ht_scanners(e: Emitter) -> None:
           code="TCP_MISS_ABORTED/200", mime="application/x-iso9660-image", elapsed=241_000)  # fmt: skip
 
 
-def _ht_useragents(e: Emitter) -> None:
+def _ht_useragents(e: Planter) -> None:
     e.get(hms("13:38:10"), "https://www.darknet.org.uk/category/hacking-tools/", 61_220)
     t = hms("13:40:02")
     for p in ("1", "1%27", "1%20AND%201%3D1", "1%20AND%201%3D2", "1%20UNION%20ALL%20SELECT%20NULL--",
@@ -597,14 +679,14 @@ def _ht_useragents(e: Emitter) -> None:
               ua="Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000003)")  # fmt: skip
 
 
-def _hd_search(e: Emitter) -> None:
+def _hd_search(e: Planter) -> None:
     e.get(hms("10:05:12"), "https://www.google.com/search?q=what+is+nmap+used+for+gcse+computer+science"
           "&sourceid=chrome&ie=UTF-8", 158_330)  # fmt: skip
     e.get(hms("10:06:02"), "https://www.geeksforgeeks.org/nmap-command-in-linux-with-examples/", 142_008,
           ref="https://www.google.com/")  # fmt: skip
 
 
-def _hd_installer(e: Emitter) -> None:
+def _hd_installer(e: Planter) -> None:
     e.get(hms("09:20:41"), "https://scratch.mit.edu/download", 41_230)
     e.get(hms("09:21:30"), "https://downloads.scratch.mit.edu/desktop/Scratch%20Setup.exe", 96_800_211,
           mime="application/x-msdownload", elapsed=30_100, ref="https://scratch.mit.edu/download")  # fmt: skip
@@ -612,7 +694,7 @@ def _hd_installer(e: Emitter) -> None:
           mime="application/octet-stream", elapsed=8_800)  # fmt: skip
 
 
-def _ic_adult(e: Emitter) -> None:
+def _ic_adult(e: Planter) -> None:
     e.get(hms("11:30:02"), "https://www.pornhub.com/", 188_420)
     e.get(hms("11:30:41"), "https://www.pornhub.com/view_video.php?viewkey=ph63f1a2b3c4d5e", 244_380,
           ref="https://www.pornhub.com/")  # fmt: skip
@@ -622,7 +704,7 @@ def _ic_adult(e: Emitter) -> None:
     e.get(hms("11:33:10"), "https://www.pornhub.com/categories", 140_110)
 
 
-def _ic_selfharm(e: Emitter) -> None:
+def _ic_selfharm(e: Planter) -> None:
     e.get(hms("14:31:20"), "https://sanctioned-suicide.net/", 61_800)
     e.get(hms("14:32:05"), "https://sanctioned-suicide.net/forums/suicide-discussion.2/", 88_244,
           ref="https://sanctioned-suicide.net/")  # fmt: skip
@@ -630,19 +712,19 @@ def _ic_selfharm(e: Emitter) -> None:
           ref="https://sanctioned-suicide.net/forums/suicide-discussion.2/")  # fmt: skip
 
 
-def _ic_violence(e: Emitter) -> None:
+def _ic_violence(e: Planter) -> None:
     e.get(hms("10:07:30"), "https://www.bestgore.com/", 92_110)
     e.get(hms("10:08:10"), "https://www.bestgore.com/video/40112/", 140_550, ref="https://www.bestgore.com/")
     e.get(hms("13:45:12"), "https://www.stormfront.org/forum/", 70_880)
     e.get(hms("13:46:01"), "https://www.stormfront.org/forum/f27/", 65_330, ref="https://www.stormfront.org/forum/")
 
 
-def _id_blocked(e: Emitter) -> None:
+def _id_blocked(e: Planter) -> None:
     _bursts(e, ("09:52:14",), ("www.xvideos.com:443", "http://www.xvideos.com/"))
     e.get(hms("09:53:30"), "https://www.bbc.co.uk/bitesize/subjects/zgkw2hv", 66_204)
 
 
-def _id_health(e: Emitter) -> None:
+def _id_health(e: Planter) -> None:
     e.get(hms("14:02:11"), "https://www.nhs.uk/conditions/breast-cancer/", 54_228)
     e.get(hms("14:03:40"), "https://www.nhs.uk/conditions/breast-cancer/symptoms/", 49_902,
           ref="https://www.nhs.uk/conditions/breast-cancer/")  # fmt: skip
@@ -650,18 +732,18 @@ def _id_health(e: Emitter) -> None:
           81_330)  # fmt: skip
 
 
-def _id_sussex(e: Emitter) -> None:
+def _id_sussex(e: Planter) -> None:
     e.get(hms("13:12:40"), "https://www.sussex.ac.uk/study/undergraduate/courses", 66_210)
     e.get(hms("13:14:02"), "https://www.essexwildlife.org.uk/nature-reserves", 58_100)
 
 
-def _lt_modpack(e: Emitter) -> None:
-    e.get(hms("13:40:05"), "https://www.mediafire.com/file/q8xk2z/Minecraft_Ultimate_Modpack_2026.zip/file", 42_330)
-    e.get(hms("13:47:02"), "https://download2390.mediafire.com/q8xk2zLm/Minecraft_Ultimate_Modpack_2026.zip",
-          734_003_200, mime="application/zip", elapsed=412_000, ref="https://www.mediafire.com/")  # fmt: skip
+def _lt_modpack(e: Planter) -> None:
+    e.get(hms("13:40:05"), "https://www.bbc.co.uk/bitesize/guides/z3bf8mn/revision/1", 61_220)
+    e.get(hms("13:47:02"), "https://mediafilez.forgecdn.net/files/5921/337/Minecraft_Ultimate_Modpack_2026.zip",
+          734_003_200, mime="application/zip", elapsed=412_000)  # fmt: skip
 
 
-def _lt_many(e: Emitter) -> None:
+def _lt_many(e: Planter) -> None:
     t = hms("09:05:00")
     for i in range(42):
         t += e.jitter(300, 520)
@@ -670,7 +752,7 @@ def _lt_many(e: Emitter) -> None:
               elapsed=int(e.jitter(20e3, 60e3)))  # fmt: skip
 
 
-def _ld_update(e: Emitter) -> None:
+def _ld_update(e: Planter) -> None:
     e.get(hms("08:47:10"), "https://outlook.office.com/mail/", 58_200)
     t = hms("12:25:00")
     for i in range(12):
@@ -684,13 +766,13 @@ def _ld_update(e: Emitter) -> None:
           ua="Windows-Update-Agent/1023.805.1022.0 Client-Protocol/2.71", anon=True)  # fmt: skip
 
 
-def _ld_eduvideo(e: Emitter) -> None:
+def _ld_eduvideo(e: Planter) -> None:
     e.get(hms("09:09:40"), "https://www.clickview.co.uk/libraries/videos/40112/romeo-and-juliet", 84_200)
     e.get(hms("09:14:20"), "https://video.clickview.co.uk/media/40112/romeo-and-juliet-act-1-full-performance-1080p.mp4",
           419_430_400, mime="video/mp4", elapsed=268_000, ref="https://www.clickview.co.uk/")  # fmt: skip
 
 
-def _suggest(e: Emitter, start: str, phrase: str) -> None:
+def _suggest(e: Planter, start: str, phrase: str) -> None:
     """Google search-suggest requests, one per keystroke of ``phrase``, then the results page."""
     t = hms(start)
     for n in range(1, len(phrase) + 1):
@@ -705,31 +787,31 @@ def _suggest(e: Emitter, start: str, phrase: str) -> None:
           int(e.jitter(120e3, 190e3)), ref="https://www.google.com/")  # fmt: skip
 
 
-def _cs_selfharm(e: Emitter) -> None:
+def _cs_selfharm(e: Planter) -> None:
     _suggest(e, "10:02:05", "how to self harm without anyone knowing")
     e.get(hms("10:04:40"), "https://www.google.com/search?q=does+cutting+make+you+feel+better&sourceid=chrome&ie=UTF-8",
           151_202)  # fmt: skip
 
 
-def _cs_suicide(e: Emitter) -> None:
+def _cs_suicide(e: Planter) -> None:
     e.get(hms("14:44:02"), "https://www.bing.com/search?q=how+to+kill+myself+painlessly&form=QBLH", 121_330)
     e.get(hms("14:45:30"), "https://www.youtube.com/results?search_query=i+want+to+die+suicide+note", 402_118)
     e.get(hms("14:47:12"), "https://duckduckgo.com/?q=suicide%20methods%20overdose&ia=web", 38_220)
 
 
-def _cs_extremism(e: Emitter) -> None:
+def _cs_extremism(e: Planter) -> None:
     e.get(hms("11:12:20"), "https://duckduckgo.com/?q=how%20to%20make%20a%20pipe%20bomb&ia=web", 37_440)
     e.get(hms("11:13:05"), "https://www.google.com/search?q=how+to+join+isis+uk&sourceid=chrome&ie=UTF-8", 149_002)
     e.get(hms("11:15:40"), "https://www.bing.com/search?q=buy+zombie+knife+uk+no+id&form=QBLH", 118_040)
 
 
-def _sd_substrings(e: Emitter) -> None:
+def _sd_substrings(e: Planter) -> None:
     _suggest(e, "09:31:10", "harmony and melody gcse music")
     e.get(hms("09:36:00"), "https://www.google.com/search?q=skill+set+examples+for+a+cv&sourceid=chrome&ie=UTF-8",
           148_220)  # fmt: skip
 
 
-def _sd_words(e: Emitter) -> None:
+def _sd_words(e: Planter) -> None:
     e.get(hms("13:52:10"), "https://www.bing.com/search?q=pharmacist+apprenticeships+essex&form=QBLH", 119_870)
     e.get(hms("13:53:44"), "https://www.youtube.com/results?search_query=grape+juice+density+experiment", 398_002)
     e.get(hms("13:55:02"), "https://duckduckgo.com/?q=therapist%20career%20salary%20uk&ia=web", 36_110)
@@ -819,7 +901,7 @@ PLANTED: tuple[Planted, ...] = (
             _id_health),
     Planted("inappropriate-content", _D, False, "sussex.ac.uk and essexwildlife.org.uk (hostnames containing "
             "'sex'), 13:12", _id_sussex),
-    Planted("large-transfer", _P, False, "one 734 MB Minecraft modpack zip from mediafire.com, 13:40-13:47",
+    Planted("large-transfer", _P, False, "one 734 MB Minecraft modpack zip from forgecdn.net, 13:47",
             _lt_modpack),
     Planted("large-transfer", _P, True, "42 Dropbox downloads of ~55 MB (~2.3 GB in the day), 09:05-15:00",
             _lt_many),

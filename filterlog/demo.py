@@ -8,7 +8,7 @@ hundred staff and pupils, the identity files a school would export (a DHCP ``ip_
 each built-in rule should catch and the look-alike decoys it must not flag.
 
 Background traffic is built column-wise with numpy and joined into lines with pyarrow compute
-kernels, half a million lines at a time, so tens of millions of lines take seconds and
+kernels, a quarter of a million lines at a time, so tens of millions of lines take seconds and
 bounded memory. Only the few hundred planted lines are formatted one by one. The tables the
 generator draws from (sites, user agents, the planted scenarios) live in ``_demo_data``.
 """
@@ -16,15 +16,13 @@ generator draws from (sites, user agents, the planted scenarios) live in ``_demo
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
-import random
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -37,7 +35,7 @@ __all__ = ["DemoDay", "generate_day"]
 
 log = logging.getLogger(__name__)
 
-CHUNK_LINES = 500_000
+CHUNK_LINES = 250_000
 """Background lines built and written per step; bounds memory to a few hundred MB."""
 MIN_USERS = 80
 """The planted scenarios need 43 distinct users, plus a background population."""
@@ -64,16 +62,6 @@ class DemoDay:
 
 # --- calendar -------------------------------------------------------------------------------
 
-# fmt: off
-_PUPIL_CURVE = (("00:00", 0), ("07:40", 0), ("08:10", .25), ("08:25", .9), ("08:30", 1), ("10:28", 1), ("10:31", .75),
-                ("10:49", .75), ("10:52", 1), ("12:08", 1), ("12:11", 1.4), ("12:58", 1.4), ("13:01", 1),
-                ("15:28", 1), ("15:32", .45), ("16:30", .2), ("17:15", .04), ("18:00", 0), ("23:59", 0))
-_STAFF_CURVE = (("00:00", 0), ("06:45", 0), ("07:30", .6), ("08:15", 1), ("12:10", 1.15), ("13:00", 1.15),
-                ("15:30", 1), ("16:30", .8), ("17:30", .35), ("18:30", .08), ("20:00", .02), ("22:00", 0),
-                ("23:59", 0))
-# fmt: on
-_LESSONS = (("08:30", "10:30"), ("10:50", "12:10"), ("13:00", "15:30"))
-
 
 def _curve(points: tuple[tuple[str, float], ...]) -> np.ndarray:
     """Piecewise-linear activity level for each of the 1440 minutes of a day."""
@@ -90,7 +78,7 @@ def _minute_ms(day: date, tz: str) -> np.ndarray:
 def _lesson_mask() -> np.ndarray:
     """True for minutes inside lessons, widened by a minute so bursts never spill into one."""
     mask = np.zeros(1440, dtype=bool)
-    for start, end in _LESSONS:
+    for start, end in data.LESSONS:
         mask[int(data.hms(start) // 60) - 1 : int(data.hms(end) // 60) + 1] = True
     return mask
 
@@ -99,15 +87,6 @@ def _iso(ms: int, millis: bool = True) -> str:
     """ISO-8601 UTC text for epoch milliseconds."""
     text = datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     return (text[:-3] if millis else text[:-7]) + "Z"
-
-
-def _server_ip(host: str) -> str:
-    """A stable, public-looking server address for ``host`` (or the host itself if it is an IP)."""
-    if host.replace(".", "").isdigit():
-        return host
-    h = hashlib.blake2b(host.encode(), digest_size=4).digest()
-    first = (13, 20, 23, 34, 35, 52, 104, 142, 151, 157, 172, 185, 199, 216)[h[0] % 14]
-    return f"{first}.{h[1] % 200 + 16}.{h[2]}.{h[3] % 253 + 1}"
 
 
 # --- population -----------------------------------------------------------------------------
@@ -191,36 +170,8 @@ def _population(rng: np.random.Generator, users: int, minute_ms: np.ndarray) -> 
 
 # --- what a request looks like --------------------------------------------------------------
 
-# fmt: off
-_CODES = ("TCP_MISS/200", "TCP_HIT/200", "TCP_MEM_HIT/200", "TCP_REFRESH_UNMODIFIED/304", "TCP_IMS_HIT/304",
-          "TCP_MISS/304", "TCP_MISS/204", "TCP_MISS/302", "TCP_MISS/404", "TCP_MISS_ABORTED/000", "TCP_MISS/206",
-          "TCP_REFRESH_MODIFIED/200", "TCP_MISS/500", "TCP_TUNNEL/200", "NONE/503", "TCP_DENIED/403", "TCP_DENIED/407")
-_STATIC = {"TCP_MISS/200": .5, "TCP_HIT/200": .15, "TCP_MEM_HIT/200": .1, "TCP_REFRESH_UNMODIFIED/304": .08,
-           "TCP_IMS_HIT/304": .06, "TCP_MISS/304": .08, "TCP_MISS/404": .01, "TCP_REFRESH_MODIFIED/200": .02}
-# per kind: status probabilities; reply bytes (median, sigma, cap); elapsed ms (median, sigma, cap)
-_KIND_STATS: dict[str, tuple[dict[str, float], tuple[float, float, float], tuple[float, float, float]]] = {
-    "page": ({"TCP_MISS/200": .86, "TCP_MISS/302": .05, "TCP_MISS/304": .03, "TCP_REFRESH_UNMODIFIED/304": .02,
-              "TCP_MISS/404": .01, "TCP_MISS_ABORTED/000": .005, "TCP_REFRESH_MODIFIED/200": .015,
-              "TCP_MISS/500": .01}, (35e3, .8, 2e6), (180, .9, 30e3)),
-    "script": (_STATIC, (40e3, 1.0, 3e6), (60, 1.0, 20e3)),
-    "style": (_STATIC, (18e3, .9, 1e6), (50, 1.0, 20e3)),
-    "image": (_STATIC, (20e3, 1.2, 5e6), (45, 1.1, 20e3)),
-    "font": (_STATIC, (35e3, .5, 3e5), (40, .8, 10e3)),
-    "json": ({"TCP_MISS/200": .91, "TCP_MISS/204": .04, "TCP_MISS/304": .03, "TCP_MISS/404": .01,
-              "TCP_MISS/500": .01}, (2.5e3, 1.2, 5e5), (90, .9, 30e3)),
-    "beacon": ({"TCP_MISS/204": .55, "TCP_MISS/200": .45}, (420, .3, 3e3), (30, .6, 5e3)),
-    "media": ({"TCP_MISS/206": .72, "TCP_MISS/200": .26, "TCP_MISS_ABORTED/000": .02}, (1.2e6, .7, 8e6),
-              (700, .8, 30e3)),
-    "update": ({"TCP_MISS/206": .45, "TCP_MISS/200": .3, "TCP_HIT/200": .2, "TCP_REFRESH_UNMODIFIED/304": .05},
-               (1.2e6, 1.3, 150e6), (3000, 1.2, 600e3)),
-    "connect": ({"TCP_TUNNEL/200": .993, "NONE/503": .007}, (30e3, 1.6, 40e6), (12e3, 1.5, 1.5e6)),
-}
-# status -> fixed reply-size range (error and block pages, empty replies)
-_FIXED_BYTES = {"/304": (180, 420), "/204": (250, 350), "/302": (300, 900), "/404": (400, 3000), "/000": (0, 1),
-                "/403": (3400, 4100), "/407": (3900, 4200), "/503": (3800, 4200), "/500": (900, 4000)}
-# fmt: on
-_C = {c: i for i, c in enumerate(_CODES)}
-_CODE_DIRECT = np.array([not c.startswith(("TCP_HIT", "TCP_MEM", "TCP_IMS", "TCP_DENIED", "NONE")) for c in _CODES])
+_C = {c: i for i, c in enumerate(data.CODES)}
+_CODE_DIRECT = np.array([data.forwarded(c) for c in data.CODES])
 _DASH_MIME = ("/304", "/204", "/000")
 _HTML_MIME = ("/302", "/404", "/403", "/407", "/503", "/500")
 # view types: a page view with sub-requests, HTTPS tunnels, a system service, an OS update,
@@ -253,9 +204,15 @@ def _draw(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
 
 
+_ALNUM = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
+
+
 def _token(rng: np.random.Generator) -> str:
-    """A random lower-case id of 6-16 characters, like those in real URLs."""
-    return "".join(np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))[rng.integers(0, 36, rng.integers(6, 17))])
+    """A random lower-case id of 6-16 characters, like those in real URLs (never spelling a keyword)."""
+    while True:
+        token = "".join(_ALNUM[rng.integers(0, 36, rng.integers(6, 17))])
+        if not any(bad in token for bad in data.NO_TOKEN):
+            return token
 
 
 class _Tables:
@@ -309,12 +266,12 @@ class _Tables:
         self.tpl_has_id = np.array([t[0].endswith("{id}") for t in temps])
         mimes = sorted({t[3] for t in temps} | {"-", "text/html"})
         self.tpl_mime = np.searchsorted(mimes, [t[3] for t in temps])
-        code_mime = [mimes.index("-") if c.endswith(_DASH_MIME) else -1 for c in _CODES]
+        code_mime = [mimes.index("-") if c.endswith(_DASH_MIME) else -1 for c in data.CODES]
         self.code_mime = np.array([mimes.index("text/html") if c.endswith(_HTML_MIME) else m
-                                   for c, m in zip(_CODES, code_mime, strict=True)])  # fmt: skip
-        fixed = [next((span for s, span in _FIXED_BYTES.items() if c.endswith(s)), (-1, -1)) for c in _CODES]
+                                   for c, m in zip(data.CODES, code_mime, strict=True)])  # fmt: skip
+        fixed = [next((span for s, span in data.FIXED_BYTES.items() if c.endswith(s)), (-1, -1)) for c in data.CODES]
         self.code_fixed = np.array(fixed, dtype=np.int64)
-        stats = [_KIND_STATS[k] for k in data.KINDS]
+        stats = [data.KIND_STATS[k] for k in data.KINDS]
         self.kind_code_bound = np.concatenate([k + _cdf(list(s[0].values())) for k, s in enumerate(stats)])
         self.kind_code = np.concatenate([[_C[c] for c in s[0]] for s in stats])
         self.kind_bytes = np.array([s[1] for s in stats])
@@ -324,10 +281,10 @@ class _Tables:
         self.prefix = pa.array([t[0].removesuffix("{id}") for t in temps])
         self.suffix = pa.array([t[1] for t in temps])
         self.host = pa.array(names)
-        self.hier = pa.array(["HIER_NONE/-"] + [f"HIER_DIRECT/{_server_ip(h)}" for h in names])
+        self.hier = pa.array(["HIER_NONE/-"] + [f"HIER_DIRECT/{data.server_ip(h)}" for h in names])
         self.scheme = pa.array(["", "https://", "http://"])
         self.tokens = pa.array([""] + [_token(rng) for _ in range(4095)])
-        self.code = pa.array(_CODES)
+        self.code = pa.array(data.CODES)
         self.method = pa.array(["GET", "POST", "CONNECT"])
         site = f"https://www.{data.SCHOOL_DOMAIN}/"
         self.referer = pa.array(["-", "https://www.google.com/", "https://classroom.google.com/", site])
@@ -335,6 +292,7 @@ class _Tables:
         self.ip = pa.array(pop.slot_ip)
         uas = [k[1] for k in data.DEVICE_KINDS] + list(data.OS_UPDATE_UAS) + list(data.APP_UAS)
         self.ua = pa.array([f'"{u}"\n' for u in uas])  # the last field carries the newline
+        self.tails = pa.array([f'"{r}" "{u}"\n' for r in self.referer.to_pylist() for u in uas])
         self.ua_update, self.ua_app = len(data.DEVICE_KINDS), len(data.DEVICE_KINDS) + len(data.OS_UPDATE_UAS)
 
 
@@ -363,8 +321,8 @@ class _Day:
 def _background_day(rng: np.random.Generator, n_lines: int, minute_ms: np.ndarray, pop: _Population) -> _Day:
     """Spread ``n_lines`` background lines over the minutes of the day, by who is in school."""
     staff = pop.slot_staff
-    pupil_w = _curve(_PUPIL_CURVE) * (~staff).sum()
-    staff_w = _curve(_STAFF_CURVE) * staff.sum() * 1.6
+    pupil_w = _curve(data.PUPIL_CURVE) * (~staff).sum()
+    staff_w = _curve(data.STAFF_CURVE) * staff.sum() * 1.6
     device_w = np.full(1440, 0.03 * (pupil_w.sum() + staff_w.sum()) / 1440)
     total = pupil_w + staff_w + device_w
     windows = np.array([data.DEVICE_KINDS[k][2] for k in pop.slot_kind])
@@ -450,12 +408,11 @@ def _chunk(
         parts.append(_views(rng, (n - got) // 4 + 64, minutes[0], cdf, d))
         got += int(parts[-1]["size"].sum())
     v = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    order = np.argsort(v["t0"], kind="stable")
-    v = {k: col[order] for k, col in v.items()}
     ends = np.cumsum(v["size"])
     last = int(np.searchsorted(ends, n))
-    v = {k: col[: last + 1] for k, col in v.items()}
-    v["size"][last] -= int(ends[last]) - n
+    v["size"][last] -= int(ends[last]) - n  # exactly n lines: drop surplus views, shorten the last one
+    order = np.argsort(v["t0"][: last + 1], kind="stable")
+    v = {k: col[order] for k, col in v.items()}
     # expand views into lines, stamp times, sort
     start = np.cumsum(v["size"]) - v["size"]
     view = np.repeat(np.arange(last + 1), v["size"])
@@ -508,44 +465,62 @@ def _chunk(
         "view": view,
         "scheme": np.where(tunnel, 0, np.where(t.host_http[host], 2, 1)),
     }  # fmt: skip
-    views = {"host": v["host"], "path": v["path"], "ptok": v["ptok"], "scheme": np.where(t.host_http[v["host"]], 2, 1)}
+    views = {k: v[k] for k in ("host", "path", "ptok", "ua")} | {"scheme": np.where(t.host_http[v["host"]], 2, 1)}
     return lines, views
 
 
-def _format(c: dict[str, np.ndarray], v: dict[str, np.ndarray], t: _Tables) -> pa.StringArray:
-    """Join numeric columns into Squid native lines, each ending in a newline."""
+def _take(table: pa.Array, idx: np.ndarray) -> pa.Array:
+    """``table[idx]`` as a pyarrow array."""
+    return table.take(pa.array(idx))
 
-    def take(table: pa.Array, idx: np.ndarray) -> pa.Array:
-        return table.take(pa.array(idx))
 
-    def text(x: np.ndarray) -> pa.Array:
-        return pc.cast(pa.array(x), pa.string())
+def _text(x: np.ndarray) -> pa.Array:
+    """Integers as decimal strings."""
+    return pc.cast(pa.array(x), pa.string())
+
+
+def _strings(c: dict[str, np.ndarray], v: dict[str, np.ndarray], t: _Tables) -> dict[str, pa.Array]:
+    """The costly string columns of a chunk: time stamp, URL, and the quoted referer and user agent."""
 
     def url(s: dict[str, np.ndarray], tpl: str, tok: str) -> pa.Array:
         parts = (t.scheme, t.host, t.prefix, t.tokens, t.suffix)
-        return pc.binary_join_element_wise(*map(take, parts, (s["scheme"], s["host"], s[tpl], s[tok], s[tpl])), "")
+        return pc.binary_join_element_wise(*map(_take, parts, (s["scheme"], s["host"], s[tpl], s[tok], s[tpl])), "")
 
-    page = url(v, "path", "ptok")  # referer of a view's sub-requests
-    ref = pc.if_else(pa.array(c["ref"] < 0), page.take(pa.array(c["view"])), take(t.referer, np.maximum(c["ref"], 0)))
-    return pc.binary_join_element_wise(
-        pc.utf8_replace_slice(text(c["t"]), 10, 10, "."),  # 13-digit epoch ms -> seconds.millis
-        pc.utf8_lpad(text(c["ms"]), 6, " "),
-        take(t.ip, c["slot"]),
-        take(t.code, c["code"]),
-        text(c["bytes"]),
-        take(t.method, c["method"]),
-        url(c, "tpl", "tok"),
-        take(t.user, c["user"]),
-        take(t.hier, np.where(_CODE_DIRECT[c["code"]], c["host"] + 1, 0)),
-        take(t.mime, c["mime"]),
-        pc.binary_join_element_wise('"', ref, '"', ""),
-        take(t.ua, c["ua"]),
+    # '"referer" "user agent"\n': per view (sub-requests name their page), else from a small table
+    tails = pa.concat_arrays([
+        pc.binary_join_element_wise('"', url(v, "path", "ptok"), '" ', _take(t.ua, v["ua"]), ""),
+        t.tails,
+    ])  # fmt: skip
+    tail = np.where(c["ref"] < 0, c["view"], len(v["ua"]) + np.maximum(c["ref"], 0) * len(t.ua) + c["ua"])
+    return {
+        "ts": pc.utf8_replace_slice(_text(c["t"]), 10, 10, "."),  # 13-digit epoch ms -> seconds.millis
+        "url": url(c, "tpl", "tok"),
+        "tail": _take(tails, tail),
+    }
+
+
+def _emit(
+    out: BinaryIO, c: dict[str, np.ndarray], s: dict[str, pa.Array], t: _Tables, planted: list[tuple[int, str]]
+) -> None:
+    """Join a chunk's columns into Squid native lines and write them, the ``planted`` lines merged in by time."""
+    if not c:
+        out.write("".join(text for _, text in planted).encode())
+        return
+    lines = pc.binary_join_element_wise(
+        s["ts"],
+        pc.utf8_lpad(_text(c["ms"]), 6, " "),
+        _take(t.ip, c["slot"]),
+        _take(t.code, c["code"]),
+        _text(c["bytes"]),
+        _take(t.method, c["method"]),
+        s["url"],
+        _take(t.user, c["user"]),
+        _take(t.hier, np.where(_CODE_DIRECT[c["code"]], c["host"] + 1, 0)),
+        _take(t.mime, c["mime"]),
+        s["tail"],
         " ",
     )
-
-
-def _write(out: BinaryIO, lines: pa.StringArray, times: np.ndarray, planted: list[tuple[int, str]]) -> None:
-    """Write background ``lines`` (sorted by ``times``) with the ``planted`` lines merged in order."""
+    times = c["t"]
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
     buf = memoryview(lines.buffers()[2])
     prev = 0
@@ -560,50 +535,6 @@ def _write(out: BinaryIO, lines: pa.StringArray, times: np.ndarray, planted: lis
 # --- planted scenarios ----------------------------------------------------------------------
 
 
-class _Planter:
-    """Formats planted lines one by one (implements ``_demo_data.Emitter``)."""
-
-    def __init__(self, minute_ms: np.ndarray, seed: int) -> None:
-        self.minute_ms = minute_ms
-        self.rand = random.Random(seed)
-        self.lines: list[tuple[int, str]] = []
-        self.ip = self.user = self.ua = "-"
-
-    def jitter(self, lo: float, hi: float) -> float:
-        """Return a seeded uniform random number in [lo, hi)."""
-        return self.rand.uniform(lo, hi)
-
-    def _line(self, at: float, ms: int, code: str, nbytes: int, method: str, url: str, host: str, mime: str,
-              ref: str, ua: str, anon: bool) -> None:  # fmt: skip
-        minute = min(int(at // 60), 1439)
-        t = int(self.minute_ms[minute] + round((at - minute * 60) * 1000))
-        direct = not code.startswith(("TCP_HIT", "TCP_MEM", "TCP_IMS", "TCP_DENIED", "NONE"))
-        hier = f"HIER_DIRECT/{_server_ip(host)}" if direct else "HIER_NONE/-"
-        user = "-" if anon else self.user
-        fields = f"{t // 1000}.{t % 1000:03d} {ms:6d} {self.ip} {code} {nbytes} {method} {url} {user} {hier} {mime}"
-        self.lines.append((t, f'{fields} "{ref}" "{ua}"\n'))
-
-    def get(self, at: float, url: str, nbytes: int, *, code: str = "TCP_MISS/200", mime: str = "text/html",
-            elapsed: int | None = None, ref: str = "-", method: str = "GET", ua: str | None = None,
-            anon: bool = False) -> None:  # fmt: skip
-        """Log an HTTP(S) request that ended at ``at`` (local seconds after midnight)."""
-        ms = int(self.jitter(40, 900)) if elapsed is None else elapsed
-        mime = "-" if code.endswith(("/304", "/204")) else mime
-        self._line(at, ms, code, nbytes, method, url, urlsplit(url).hostname or "", mime, ref, ua or self.ua, anon)
-
-    def connect(self, at: float, hostport: str, nbytes: int, *, elapsed: int = 30_000, code: str = "TCP_TUNNEL/200",
-                anon: bool = False) -> None:  # fmt: skip
-        """Log a CONNECT tunnel that closed at ``at``."""
-        mime = "text/html" if code.startswith("TCP_DENIED") else "-"
-        self._line(at, elapsed, code, nbytes, "CONNECT", hostport, hostport.rsplit(":", 1)[0], mime, "-", self.ua, anon)
-
-    def deny(self, at: float, target: str, *, method: str = "GET", ref: str = "-") -> None:
-        """Log a request the filter blocked (TCP_DENIED/403)."""
-        host = (urlsplit(target).hostname or "") if "://" in target else target.rsplit(":", 1)[0]
-        self._line(at, int(self.jitter(0, 3)), "TCP_DENIED/403", int(self.jitter(3400, 4100)), method, target, host,
-                   "text/html", ref, self.ua, False)  # fmt: skip
-
-
 def _plant(
     pop: _Population, minute_ms: np.ndarray, seed: int, day: date, tz: str
 ) -> tuple[list[tuple[int, str]], dict]:
@@ -615,7 +546,7 @@ def _plant(
     # first choice: same role on a Windows device; then same role; then anyone on an unshared device
     ranked = {s: [*order[free & (role == s) & windows], *order[free & (role == s)], *order[free]] for s in (1, 0)}
     used: set[int] = set()
-    planter = _Planter(minute_ms, seed)
+    planter = data.Planter(minute_ms.tolist(), seed)
     rules: dict[str, dict[str, list[dict]]] = {r: {"planted": [], "decoys": []} for r in data.RULE_IDS}
     for spec in data.PLANTED:
         slot = next((int(s) for s in ranked[int(spec.staff)] if int(s) not in used), None)
@@ -672,17 +603,21 @@ def generate_day(
     cuts = np.searchsorted(cum, np.arange(CHUNK_LINES, cum[-1], CHUNK_LINES), side="right") + 1
     bounds = sorted({0, 1440, *[int(c) for c in cuts if c < 1440]})
     day_end = int(minute_ms[-1]) + 60_000
-    with (out_dir / "access.log").open("wb") as out:
+    # one thread formats and writes a chunk while the caller's thread draws the next one
+    with (out_dir / "access.log").open("wb") as out, ThreadPoolExecutor(1) as writer:
+        pending: Future[None] | None = None
         for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             lo, hi = int(minute_ms[a]), int(minute_ms[b]) if b < 1440 else day_end
             mine = [p for p in planted if (a == 0 or p[0] >= lo) and (b == 1440 or p[0] < hi)]
             n = int(cum[b - 1] - (cum[a - 1] if a else 0))
-            if n == 0:
-                out.write("".join(text for _, text in mine).encode())
-                continue
-            c, v = _chunk(np.random.default_rng([seed, 100 + k]), n, (a, b), (lo, hi), d)
-            _write(out, _format(c, v, d.tables), c["t"], mine)
+            c, v = _chunk(np.random.default_rng([seed, 100 + k]), n, (a, b), (lo, hi), d) if n else ({}, {})
+            strings = _strings(c, v, d.tables) if n else {}
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(_emit, out, c, strings, d.tables, mine)
             log.debug("chunk %d: local minutes %d-%d, %d lines", k, a, b, n)
+        if pending is not None:
+            pending.result()
     _write_identity(pop, minute_ms, out_dir / "ip_map.csv", out_dir / "groups.csv")
     (out_dir / "planted.json").write_text(json.dumps(key, indent=2) + "\n")
     return DemoDay(out_dir / "access.log", out_dir / "ip_map.csv", out_dir / "groups.csv", out_dir / "planted.json",
