@@ -37,6 +37,8 @@ groups = ""                    # CSV: user,group   (e.g. staff, year7)
 
 [ingest]
 block_mb = 32                  # text parsed per step; memory grows with this, not with file size
+settle_seconds = 60            # a last line without newline in a file changed this recently is still
+                               # being written: it is left for the next run rather than stored cut short
 
 # Any rule's thresholds can be overridden, e.g.
 # [rules.repeated-blocked]
@@ -107,10 +109,14 @@ class Ingest:
     """How ingest trades memory for speed."""
 
     block_mb: int = 32
+    settle_seconds: int = 60
+    """A file modified less than this long ago may end in a half-written line."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.block_mb <= 1024:
             raise ConfigError("[ingest] block_mb must be between 1 and 1024")
+        if self.settle_seconds < 0:
+            raise ConfigError("[ingest] settle_seconds must not be negative")
 
 
 @dataclass(frozen=True)

@@ -346,11 +346,6 @@ def test_quarantine_reason_says_what_was_wrong(tmp_path: Path) -> None:
     ws.close()
 
 
-NUL_RUN = (
-    "one NUL byte in the first 8 KiB makes sniffing reject the whole file as 'binary data', so every good "
-    "line is lost; NUL runs are what a log looks like after a crash or power cut (delayed allocation), and "
-    "with --format squid the same file ingests fine, quarantining just the damaged line"
-)
 
 
 def _crashed_log(d: Path) -> Path:
@@ -373,7 +368,6 @@ def test_crash_residue_with_forced_format_loses_only_the_damaged_line(tmp_path: 
     assert q["raw"] == b"\0" * 64 + NATIVE.read_bytes().splitlines()[10]
 
 
-@pytest.mark.xfail(strict=True, reason=NUL_RUN)
 def test_crash_residue_is_quarantined_not_the_whole_file(tmp_path: Path, ws_path: Path) -> None:
     log = _crashed_log(tmp_path)
     result = run(ws_path, log)

@@ -136,16 +136,8 @@ def test_log_caught_mid_write_then_grown(ws: Workspace, tmp_path: Path) -> None:
     assert_accounted(ws)
 
 
-TRUNCATED_BUT_PARSES = (
-    "a half-written last line that happens to parse (cut inside the trailing user agent, or inside the mime type) "
-    "is committed with the truncated values (referer/user_agent null, content_type 'text/ht'); when the line is "
-    "completed the rest of it is skipped, so the full values are never stored. When that line is line 1, the "
-    "grown file no longer matches the first ingest's head hash and is ingested again from line 1: line 1 is "
-    "stored twice (once truncated)"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=TRUNCATED_BUT_PARSES)
 @pytest.mark.parametrize(
     ("sample", "line", "cut"),
     [("squid-native-useragent.log", 3, 30), ("squid-native.log", 2, 2), ("squid-native.log", 1, 2)],

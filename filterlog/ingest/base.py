@@ -32,6 +32,8 @@ class Parsed:
     bad_reasons: list[str] = field(default_factory=list)
     skipped: int = 0
     """Header, comment and blank lines: read, not events, not errors."""
+    repaired: int = 0
+    """Lines whose invalid UTF-8 bytes were replaced by U+FFFD (the source file keeps the original)."""
 
     def reject(self, lines: np.ndarray, reason: str | list[str]) -> None:
         """Quarantine ``lines`` with one reason for all, or one reason each."""
@@ -60,6 +62,29 @@ class Reader:
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines (``block`` ends with a newline) numbered from ``first_line``."""
         raise NotImplementedError
+
+
+_TRAILING = re.compile(rb"[ \t]+(?=\r?\n)")
+
+
+def clean(block: bytes) -> tuple[bytes, int]:
+    """Make a block safe for the tokenisers, keeping its line count and line numbers.
+
+    Invalid UTF-8 becomes U+FFFD (returns how many lines had it); blanks at the
+    end of a line are dropped, since no format gives them meaning.
+    """
+    repaired = 0
+    if not block.isascii():
+        try:
+            block.decode("utf-8")
+        except UnicodeDecodeError:
+            block = block.decode("utf-8", errors="replace").encode("utf-8")
+            buf = np.frombuffer(block, np.uint8)
+            marks = np.flatnonzero((buf[:-2] == 0xEF) & (buf[1:-1] == 0xBF) & (buf[2:] == 0xBD))
+            repaired = len(np.unique(np.searchsorted(np.flatnonzero(buf == 10), marks)))
+    if b" \n" in block or b"\t\n" in block or b" \r\n" in block or b"\t\r\n" in block:
+        block = _TRAILING.sub(b"", block)
+    return block, repaired
 
 
 def line_bounds(buf: np.ndarray, newlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

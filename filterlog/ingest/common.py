@@ -17,7 +17,7 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _url
-from .base import Parsed, Reader, constant, dash_to_null, line_bounds, table, users
+from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
 from .squid import squid_action
 
 _DICT = pa.dictionary(pa.int32(), pa.string())
@@ -41,7 +41,8 @@ class SquidCommon(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line that does not fit is quarantined, the rest still parse."""
-        out = Parsed(empty_events())
+        block, repaired = clean(block)
+        out = Parsed(empty_events(), repaired=repaired)
         buf = np.frombuffer(block, np.uint8)
         starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
         blank = starts == ends
@@ -148,6 +149,7 @@ class SquidCommon(Reader):
 
         connect = np.asarray(pc.equal(method, "CONNECT").fill_null(False))
         status = pc.cast(t.column("status"), pa.int16())
+        status = pc.if_else(pc.equal(status, 0), pa.scalar(None, pa.int16()), status)  # 000: no status
         code = t.column("code").combine_chunks()
         vendor_action = pa.array([c.split(":", 1)[0] or None for c in code.dictionary.to_pylist()], pa.string())
         vendor_action = vendor_action.take(code.indices)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..config import Config
 from ..errors import FilterlogError, InputError
 from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from ..workspace import IngestWriter, Workspace
@@ -93,9 +95,7 @@ def ingest(
         cfg = ws.config
         for path in files:
             try:
-                result = _ingest_file(
-                    ws, path, reader_cls, cfg.ingest.block_mb << 20, cfg.site.timezone, progress, threads
-                )
+                result = _ingest_file(ws, path, reader_cls, cfg, progress, threads)
             except FilterlogError as exc:
                 result = FileResult(str(path), "failed", message=str(exc))
             except OSError as exc:
@@ -110,14 +110,9 @@ def ingest(
 
 
 def _ingest_file(
-    ws: Workspace,
-    path: Path,
-    reader_cls: type[Reader] | None,
-    block_size: int,
-    tz: str,
-    progress: Progress | None,
-    threads: int,
+    ws: Workspace, path: Path, reader_cls: type[Reader] | None, cfg: Config, progress: Progress | None, threads: int
 ) -> FileResult:
+    block_size, tz, settle = cfg.ingest.block_mb << 20, cfg.site.timezone, cfg.ingest.settle_seconds
     size = path.stat().st_size
     src = Source(path)
     plain = src.compression is None
@@ -175,6 +170,7 @@ def _ingest_file(
             threads,
             limit=size if plain else None,
             mid_line=mid_line,
+            hold_fragment=plain and time.time() - path.stat().st_mtime < settle,
         )
         if plain:
             whole = counts["content_bytes"] == size
@@ -187,10 +183,10 @@ def _ingest_file(
     writer.commit(counts)
     notes = []
     if repaired:
-        notes.append(f"{repaired} lines held invalid UTF-8, replaced by U+FFFD")
+        notes.append(f"{repaired} line{'s' if repaired != 1 else ''} held invalid UTF-8, replaced by U+FFFD")
     if held:
         line = int(counts["end_line"]) + 1  # type: ignore[call-overload]
-        notes.append(f"last line ({line}) has no newline and does not parse yet: left for the next run")
+        notes.append(f"last line ({line}) has no newline yet (still being written?): left for the next run")
     message = f"{path}: " + "; ".join(notes) if notes else ""
     return FileResult(
         str(path),
@@ -243,23 +239,6 @@ def _content_size(src: Source, offset: int) -> int:
         stream.close()
 
 
-def _prepare(block: Block) -> tuple[Block, int]:
-    """Make the block valid UTF-8, replacing bad bytes (the raw line stays in the source file)."""
-    data = block.data
-    if data.isascii():
-        return block, 0
-    try:
-        data.decode("utf-8")
-        return block, 0
-    except UnicodeDecodeError:
-        fixed = data.decode("utf-8", errors="replace").encode("utf-8")
-        bad = np.frombuffer(fixed, np.uint8)
-        marks = np.flatnonzero((bad[:-2] == 0xEF) & (bad[1:-1] == 0xBF) & (bad[2:] == 0xBD))
-        nl = np.flatnonzero(bad == 10)
-        repaired = len(np.unique(np.searchsorted(nl, marks)))
-        return Block(fixed, block.first_line, block.lines, block.end_offset, block.terminated), repaired
-
-
 def _stream(
     src: Source,
     reader: Reader,
@@ -274,6 +253,7 @@ def _stream(
     threads: int,
     limit: int | None = None,
     mid_line: bool = False,
+    hold_fragment: bool = False,
 ) -> dict[str, object]:
     """Parse and write blocks on worker threads; account for every line in order on this one."""
     lines = events = quarantined = skipped = repaired = 0
@@ -283,9 +263,11 @@ def _stream(
     done_raw = 0
 
     def work(number: int, block: Block) -> tuple[Block, Parsed, int, tuple[int, int] | None]:
-        fixed, nrep = _prepare(block)
-        parsed = reader.parse(fixed.data, fixed.first_line)
+        parsed = reader.parse(block.data, block.first_line)
+        nrep = parsed.repaired
         span = None
+        if not block.terminated and (hold_fragment or parsed.bad_lines):
+            return block, parsed, nrep, None  # held back: written when the line is complete
         if parsed.events.num_rows:
             ev = _with_source(parsed.events, sha)
             lo, hi = pc.min_max(ev.column("time")).values()
@@ -317,7 +299,7 @@ def _stream(
             block, parsed, nrep, span = pending.popleft().result()
             fill()
             if not block.terminated:
-                if parsed.bad_lines:  # a half-written last line: read it when it is complete
+                if parsed.bad_lines or hold_fragment:  # a half-written last line: read it when complete
                     held_back = True
                     continue
                 if hasher is not None:

@@ -6,6 +6,7 @@ Built-in readers register here exactly as an extension would, by calling
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import FilterlogError, InputError
@@ -13,6 +14,7 @@ from .base import Reader
 
 READERS: dict[str, type[Reader]] = {}
 SNIFF_LINES = 50
+_NUL_RUN = re.compile(rb"\x00{8,}")
 SNIFF_MIN = 0.5
 """A format is chosen when at least this share of the first lines fit it."""
 
@@ -37,10 +39,11 @@ def sniff(head: bytes, path: Path | str = "<input>") -> type[Reader]:
     """Pick the reader that fits the first lines of a file best, or explain why none does."""
     if not head.strip():
         raise InputError(path, "file is empty")
-    sample = head[: 1 << 16]
-    if b"\x00" in sample[:8192] or _binary_share(sample[:8192]) > 0.3:
+    sample = _NUL_RUN.sub(b"", head[:8192])  # runs of NUL are crash residue, not a format
+    if not sample.strip(b" \r\n\t") or b"\x00" in sample or _binary_share(sample) > 0.3:
         raise InputError(path, "binary data, not a text log (wrong file, or compressed in an unknown way?)")
-    lines = [x for x in head.split(b"\n")[:SNIFF_LINES] if x.strip()]
+    lines = [x.replace(b"\x00", b"") for x in head.split(b"\n")[:SNIFF_LINES]]
+    lines = [x for x in lines if x.strip()]
     if len(lines) > 1 and not head.endswith(b"\n"):
         lines = lines[:-1]  # the last line of a partial head may be cut short
     scores = sorted(((cls.sniff(lines), name) for name, cls in READERS.items()), reverse=True)
@@ -55,5 +58,5 @@ def sniff(head: bytes, path: Path | str = "<input>") -> type[Reader]:
 def _binary_share(data: bytes) -> float:
     if not data:
         return 0.0
-    control = bytes(range(32, 127)) + bytes(range(128, 256)) + b"\t\r\n\x0c\x1b"
-    return len(data.translate(None, control)) / len(data)
+    text = bytes(range(32, 127)) + bytes(range(128, 256)) + b"\t\r\n\x0c\x1b"
+    return len(data.translate(None, text)) / len(data)

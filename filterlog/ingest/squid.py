@@ -20,7 +20,7 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _spans, _url
-from .base import Parsed, Reader, constant, dash_to_null, line_bounds, table, users
+from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
 
 _SNIFF = re.compile(rb"^\d{9,11}\.\d{3} +\d+ \S+ [A-Z][A-Z0-9_]*/\d{3} \d+ \S+ \S+ \S+ [A-Z][A-Z0-9_]*/\S+ \S+")
 _CODE = re.compile(r"^([A-Z][A-Z0-9_]*)/(\d{3})$")
@@ -67,7 +67,10 @@ class SquidNative(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse a block of whole lines."""
-        return self._fast(block, first_line) or self._general(block, first_line)
+        block, repaired = clean(block)
+        parsed = self._fast(block, first_line) or self._general(block, first_line)
+        parsed.repaired = repaired
+        return parsed
 
     def _fast(self, block: bytes, first_line: int) -> Parsed | None:
         """The common case, in one Arrow pass: modern epochs, no blank or odd lines.
@@ -217,7 +220,7 @@ class SquidNative(Reader):
         code_vals = code.dictionary.to_pylist()
         parsed = [_CODE.match(v) for v in code_vals]
         vendor = pa.array([p.group(1) if p else None for p in parsed], pa.string())
-        status_d = pa.array([int(p.group(2)) if p else None for p in parsed], pa.int16())
+        status_d = pa.array([int(p.group(2)) or None if p else None for p in parsed], pa.int16())  # 000: none
         action_d = pa.array([squid_action(p.group(1), int(p.group(2))) if p else None for p in parsed], pa.string())
         code_ok = np.asarray([p is not None for p in parsed], dtype=bool)[np.asarray(code.indices)]
         for i in np.flatnonzero(~code_ok & good):
