@@ -84,7 +84,7 @@ def input_file(lines: int, seed: int, cache_dir: Path, generator: str) -> tuple[
         import filterlog
 
         src = Path(filterlog.__file__).parent
-        key = _files_digest([src / "demo.py", src / "_demo_data.py"])  # a changed generator, a new file
+        key = _files_digest(sorted((src / "demo").glob("*.py")))  # a changed generator, a new file
         out_dir = cache_dir / f"demo-{lines}-s{seed}-{key}"
         meta = out_dir / "bench-meta.json"
         if not meta.exists():

@@ -88,8 +88,19 @@ def ingest(ws: Workspace, logs: tuple[str, ...], fmt: str) -> None:
 
 
 def _say_file(result: Any) -> None:
+    """One line per file: its counts, or why it failed or was skipped."""
+    if result.status == "failed":
+        click.echo("error: " + result.message, err=True)
+        return
+    if result.status in ("ingested", "appended"):
+        click.echo(
+            f"{result.path}: {result.format}, {result.lines:,} lines: {result.events:,} events, "
+            f"{result.quarantined:,} quarantined, {result.skipped:,} header/blank"
+            + (" (new lines only)" if result.status == "appended" else ""),
+            err=True,
+        )
     if result.message:
-        click.echo(("error: " if result.status == "failed" else "") + result.message, err=True)
+        click.echo(result.message, err=True)
 
 
 @cli.command()
@@ -118,8 +129,9 @@ def demo(directory: Path, lines: int, seed: int) -> None:
     """Generate a realistic school day in DIRECTORY and run filterlog on it."""
     from .demo import run_demo
 
-    with _progress(1, "demo") as _bar:
-        result = run_demo(directory, lines=lines, seed=seed, progress=None)
+    click.echo(f"Generating {lines:,} lines of a school day in {directory} ...", err=True)
+    with _progress(lines * 300, "ingest") as bar:  # about 300 bytes a line
+        result = run_demo(directory, lines=lines, seed=seed, progress=bar)
     for line in result.describe():
         click.echo(line)
     if result.report.failed:

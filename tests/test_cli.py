@@ -190,3 +190,17 @@ def test_busy_workspace_is_one_line_and_exit_1(ws_path: Path) -> None:
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1
     assert "in use" in result.output
+
+
+def test_demo_generates_and_ingests_a_school_day(tmp_path: Path) -> None:
+    command = cli
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(command, ["demo", str(out), "--lines", "3000"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "3,000 lines read, 3,000 events, 0 quarantined" in result.output
+    assert (out / "logs" / "planted.json").is_file()
+    assert list((out / "workspace" / "events").glob("date=2026-11-18/*.parquet"))
+    config = (out / "workspace" / "filterlog.toml").read_text()
+    assert str((out / "logs" / "ip_map.csv").resolve()) in config
+    again = CliRunner().invoke(command, ["demo", str(out), "--lines", "3000"], catch_exceptions=False)
+    assert again.exit_code == 0 and "0 events" in again.output

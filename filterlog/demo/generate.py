@@ -10,7 +10,7 @@ each built-in rule should catch and the look-alike decoys it must not flag.
 Background traffic is built column-wise with numpy and joined into lines with pyarrow compute
 kernels, a quarter of a million lines at a time, so tens of millions of lines take seconds and
 bounded memory. Only the few hundred planted lines are formatted one by one. The tables the
-generator draws from (sites, user agents, the planted scenarios) live in ``_demo_data``.
+generator draws from (sites, user agents, the planted scenarios) live in ``data``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filterlog import _demo_data as data
+from . import data
 
 __all__ = ["DemoDay", "generate_day"]
 
