@@ -24,12 +24,15 @@ def split(urls: pa.Array | pa.ChunkedArray, authority_only: np.ndarray | None = 
     """
     if isinstance(urls, pa.ChunkedArray):
         urls = urls.combine_chunks() if urls.num_chunks else pa.array([], pa.string())
-    urls = urls.cast(pa.large_string())
+    if urls.type not in (pa.string(), pa.large_string()):
+        urls = urls.cast(pa.string())
     n = len(urls)
     if n == 0:
         empty = pa.array([], pa.string())
         return {"scheme": empty, "host": empty, "port": pa.array([], pa.int32()), "path": empty, "query": empty}
-    offsets = np.frombuffer(urls.buffers()[1], dtype=np.int64, count=n + 1, offset=urls.offset * 8)
+    width = np.int64 if urls.type == pa.large_string() else np.int32
+    size = np.dtype(width).itemsize
+    offsets = np.frombuffer(urls.buffers()[1], dtype=width, count=n + 1, offset=urls.offset * size).astype(np.int64)
     data = urls.buffers()[2]
     raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
     buf = _spans.padded(raw[offsets[0] : offsets[-1]])

@@ -71,7 +71,8 @@ def clean(block: bytes) -> tuple[bytes, int]:
     """Make a block safe for the tokenisers, keeping its line count and line numbers.
 
     Invalid UTF-8 becomes U+FFFD (returns how many lines had it); blanks at the
-    end of a line are dropped, since no format gives them meaning.
+    end of a line are dropped, since no format gives them meaning. Both checks
+    cost one scan each; the rewrites happen only when needed.
     """
     repaired = 0
     if not block.isascii():
@@ -82,7 +83,13 @@ def clean(block: bytes) -> tuple[bytes, int]:
             buf = np.frombuffer(block, np.uint8)
             marks = np.flatnonzero((buf[:-2] == 0xEF) & (buf[1:-1] == 0xBF) & (buf[2:] == 0xBD))
             repaired = len(np.unique(np.searchsorted(np.flatnonzero(buf == 10), marks)))
-    if b" \n" in block or b"\t\n" in block or b" \r\n" in block or b"\t\r\n" in block:
+    buf = np.frombuffer(block, np.uint8)
+    nl = np.flatnonzero(buf == 10)
+    before = buf[np.maximum(nl - 1, 0)]
+    if b"\r" in block:
+        cr = before == 13
+        before = np.where(cr, buf[np.maximum(nl - 2, 0)], before)
+    if ((before == 32) | (before == 9)).any():
         block = _TRAILING.sub(b"", block)
     return block, repaired
 
