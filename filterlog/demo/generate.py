@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import data
+from . import data, planted
 
 __all__ = ["DemoDay", "generate_day"]
 
@@ -546,9 +546,9 @@ def _plant(
     # first choice: same role on a Windows device; then same role; then anyone on an unshared device
     ranked = {s: [*order[free & (role == s) & windows], *order[free & (role == s)], *order[free]] for s in (1, 0)}
     used: set[int] = set()
-    planter = data.Planter(minute_ms.tolist(), seed)
-    rules: dict[str, dict[str, list[dict]]] = {r: {"planted": [], "decoys": []} for r in data.RULE_IDS}
-    for spec in data.PLANTED:
+    planter = planted.Planter(minute_ms.tolist(), seed)
+    rules: dict[str, dict[str, list[dict]]] = {r: {"planted": [], "decoys": []} for r in planted.RULE_IDS}
+    for spec in planted.PLANTED:
         slot = next((int(s) for s in ranked[int(spec.staff)] if int(s) not in used), None)
         if slot is None:
             raise ValueError(f"too few users for the planted scenarios (need {MIN_USERS})")
