@@ -346,8 +346,6 @@ def test_quarantine_reason_says_what_was_wrong(tmp_path: Path) -> None:
     ws.close()
 
 
-
-
 def _crashed_log(d: Path) -> Path:
     lines = NATIVE.read_bytes().splitlines(keepends=True)
     p = d / "after-power-cut.log"

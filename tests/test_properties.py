@@ -226,8 +226,6 @@ def test_any_block_is_accounted_for(reader_name: str, block: bytes) -> None:
     _check_accounting(reader_name, as_pipeline_feeds(block) + b"\n")
 
 
-
-
 @settings(max_examples=1, deadline=None, database=None)
 @given(st.just(b"1794993302.123a/\xff   0   0// \xff1794993302.123   0"))
 def test_raw_invalid_utf8_is_accounted_for_by_every_reader(block: bytes) -> None:

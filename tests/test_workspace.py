@@ -136,8 +136,6 @@ def test_log_caught_mid_write_then_grown(ws: Workspace, tmp_path: Path) -> None:
     assert_accounted(ws)
 
 
-
-
 @pytest.mark.parametrize(
     ("sample", "line", "cut"),
     [("squid-native-useragent.log", 3, 30), ("squid-native.log", 2, 2), ("squid-native.log", 1, 2)],
