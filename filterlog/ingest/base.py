@@ -67,12 +67,13 @@ class Reader:
 _TRAILING = re.compile(rb"[ \t]+(?=\r?\n)")
 
 
-def clean(block: bytes) -> tuple[bytes, int]:
+def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
     """Make a block safe for the tokenisers, keeping its line count and line numbers.
 
     Invalid UTF-8 becomes U+FFFD (returns how many lines had it); blanks at the
     end of a line are dropped, since no format gives them meaning. Both checks
-    cost one scan each; the rewrites happen only when needed.
+    cost one scan each; the rewrites happen only when needed. Also returns the
+    newline positions of the result, which every tokeniser needs next.
     """
     repaired = 0
     if not block.isascii():
@@ -91,7 +92,8 @@ def clean(block: bytes) -> tuple[bytes, int]:
         before = np.where(cr, buf[np.maximum(nl - 2, 0)], before)
     if ((before == 32) | (before == 9)).any():
         block = _TRAILING.sub(b"", block)
-    return block, repaired
+        nl = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+    return block, repaired, nl
 
 
 def line_bounds(buf: np.ndarray, newlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

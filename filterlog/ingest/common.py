@@ -41,7 +41,7 @@ class SquidCommon(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line that does not fit is quarantined, the rest still parse."""
-        block, repaired = clean(block)
+        block, repaired, _ = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         buf = np.frombuffer(block, np.uint8)
         starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))

@@ -372,7 +372,7 @@ def _quarantine_rows(block: Block, parsed: Parsed, sha: str, path: str) -> pa.Ta
     buf = np.frombuffer(block.data, np.uint8)
     starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
     idx = np.asarray(parsed.bad_lines, dtype=np.int64) - block.first_line
-    raw = [block.data[starts[i] : ends[i]] for i in idx]
+    raw = [bytes(block.data[starts[i] : ends[i]]) for i in idx]
     n = len(raw)
     return pa.table(
         {

@@ -110,7 +110,7 @@ def last_newline_end(path: Path, size: int) -> int:
 class Block:
     """Whole lines from a file, numbered from ``first_line``."""
 
-    data: bytes
+    data: bytes | bytearray
     first_line: int
     lines: int
     end_offset: int
@@ -175,36 +175,39 @@ class Source:
         try:
             while True:
                 want = size if left is None else min(size, left)
+                if want <= 0:
+                    break
+                data = bytearray(len(carry) + want)  # read straight in after the carried part line
+                data[: len(carry)] = carry
                 try:
-                    chunk = stream.read(want) if want > 0 else b""
+                    got = stream.readinto(memoryview(data)[len(carry) :])
                 except OSError as exc:
                     raise InputError(self.path, f"{_why(exc)} (after line {line - 1})") from exc
-                if not chunk:
+                if not got:
                     break
+                del data[len(carry) + got :]
                 if left is not None:
-                    left -= len(chunk)
+                    left -= got
                 if skip_partial:
-                    end = chunk.find(b"\n")
+                    end = data.find(b"\n")
                     if end < 0:
-                        pos += len(chunk)
+                        pos += len(data)
+                        carry = b""
                         continue
                     pos += end + 1
-                    chunk = chunk[end + 1 :]
+                    del data[: end + 1]
                     skip_partial = False
-                    if not chunk:
-                        continue
-                cut = chunk.rfind(b"\n") + 1
+                cut = data.rfind(b"\n") + 1
                 if cut == 0:
-                    carry += chunk
+                    carry = bytes(data)
                     if len(carry) > MAX_LINE:
                         raise InputError(self.path, f"line longer than {MAX_LINE >> 20} MiB: not a text log", line)
                     continue
-                view = memoryview(chunk)
-                body = b"".join((carry, view[:cut])) if carry or cut < len(chunk) else chunk
-                carry = bytes(view[cut:])
-                n = body.count(b"\n")
-                pos += len(body)
-                yield Block(body, line, n, pos, True)
+                carry = bytes(data[cut:])
+                del data[cut:]
+                n = data.count(b"\n")
+                pos += len(data)
+                yield Block(data, line, n, pos, True)
                 line += n
             if carry:
                 pos += len(carry)

@@ -67,12 +67,12 @@ class SquidNative(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse a block of whole lines."""
-        block, repaired = clean(block)
-        parsed = self._fast(block, first_line) or self._general(block, first_line)
+        block, repaired, newlines = clean(block)
+        parsed = self._fast(block, first_line, newlines) or self._general(block, first_line)
         parsed.repaired = repaired
         return parsed
 
-    def _fast(self, block: bytes, first_line: int) -> Parsed | None:
+    def _fast(self, block: bytes, first_line: int, nl: np.ndarray) -> Parsed | None:
         """The common case, in one Arrow pass: modern epochs, no blank or odd lines.
 
         The time field is then always 14 bytes and the elapsed field starts at
@@ -84,7 +84,6 @@ class SquidNative(Reader):
             return None
         buf = _spans.padded(block)
         m = len(block)
-        nl = np.flatnonzero(buf[:m] == 10)
         if not len(nl):
             return None
         starts = np.empty(len(nl), dtype=np.int64)
@@ -102,7 +101,8 @@ class SquidNative(Reader):
         last = nl[0] - 1 - (buf[nl[0] - 1] == 13)
         width = 12 if buf[last] == 34 else 10
         names = _FIELDS if width == 10 else [*_FIELDS, "referer", "user_agent"]
-        t = _csv(pa.py_buffer(buf[:m]), names, True, len(nl), len(nl), delimiter=" ")
+        # A fixed column count already proves the fields line up: the hierarchy check is not needed.
+        t = _csv(pa.py_buffer(buf[:m]), names, True, len(nl), len(nl), delimiter=" ", exclude=("hier",))
         if t is None:
             return None
         out = Parsed(empty_events())
@@ -227,10 +227,11 @@ class SquidNative(Reader):
             reasons[int(i)] = "result field is not CODE/status (fields out of place?)"
         good &= code_ok
 
-        hier_ok = np.asarray(pc.fill_null(pc.match_substring(t.column("hier"), "/"), False))
-        for i in np.flatnonzero(~hier_ok & good):
-            reasons[int(i)] = "hierarchy field is not CODE/peer (a user name with spaces?)"
-        good &= hier_ok
+        if "hier" in t.column_names:
+            hier_ok = np.asarray(pc.fill_null(pc.match_substring(t.column("hier"), "/"), False))
+            for i in np.flatnonzero(~hier_ok & good):
+                reasons[int(i)] = "hierarchy field is not CODE/peer (a user name with spaces?)"
+            good &= hier_ok
 
         ms = np.round(np.asarray(t.column("time")) * 1000.0)
         in_range = (ms >= _MIN_MS) & (ms < _MAX_MS)
@@ -287,7 +288,13 @@ def _header(rest: pa.ChunkedArray, name: str) -> pa.Array:
 
 
 def _csv(
-    data: pa.Buffer, names: list[str], quoted: bool, expect: int, nonblank: int, delimiter: str = chr(_SEP)
+    data: pa.Buffer,
+    names: list[str],
+    quoted: bool,
+    expect: int,
+    nonblank: int,
+    delimiter: str = chr(_SEP),
+    exclude: tuple[str, ...] = (),
 ) -> pa.Table | None:
     """Tokenise with Arrow; return None unless exactly the expected rows came out."""
     skipped = 0
@@ -310,6 +317,7 @@ def _csv(
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types={n: types.get(n, _COMMON_TYPES.get(n, pa.string())) for n in names},
+                include_columns=[n for n in names if n not in exclude],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 check_utf8=False,
