@@ -69,11 +69,17 @@ def cli(ctx: click.Context, workspace: Path | None, scheduler: str | None) -> No
     show_default=True,
     help="Log format name (see 'filterlog formats'), or auto to recognise it.",
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Drop what earlier runs ingested from these files and read them again from line 1.",
+)
 @click.pass_obj
-def ingest(ws: Workspace, logs: tuple[str, ...], fmt: str) -> None:
+def ingest(ws: Workspace, logs: tuple[str, ...], fmt: str, replace: bool) -> None:
     """Read LOGS (files, directories, globs; plain, .gz, .bz2, .zst) into the workspace.
 
-    Files already ingested are skipped; a log that grew adds only its new lines.
+    Files already ingested are skipped; a log that grew adds only its new lines;
+    --replace reads them again (after a wrong --format, say).
     """
     from .ingest import ingest as run
     from .ingest.source import expand
@@ -81,7 +87,7 @@ def ingest(ws: Workspace, logs: tuple[str, ...], fmt: str) -> None:
     files, _ = expand(logs)
     total = sum(f.stat().st_size for f in files if f.exists())
     with _progress(total, "ingest") as bar:
-        report = run(ws, logs, fmt=fmt, progress=bar, on_file=_say_file)
+        report = run(ws, logs, fmt=fmt, progress=bar, on_file=_say_file, replace=replace)
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)

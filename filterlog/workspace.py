@@ -230,6 +230,22 @@ class Workspace:
                 d.rmdir()
         return pending
 
+    def forget(self, path: str, sha: str) -> int:
+        """Remove every ingest of this file (by path or by content), with its events and quarantine.
+
+        For re-reading a file that was ingested wrongly (say, with the wrong
+        ``--format``); returns how many ingests were removed.
+        """
+        rows = self.db.execute(
+            "SELECT ingest_id FROM ingests WHERE state = 'done' AND (path = ? OR sha256 = ?)", (path, sha)
+        ).fetchall()
+        for (ingest_id,) in rows:
+            for f in self.events_dir.glob(f"date=*/{ingest_id}-*.parquet"):
+                f.unlink()
+            (self.quarantine_dir / f"{ingest_id}.parquet").unlink(missing_ok=True)
+            self.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (ingest_id,))
+        return len(rows)
+
     # writing ----------------------------------------------------------------
     def begin(self, row: dict[str, object]) -> IngestWriter:
         """Register a pending ingest and return the writer for its data."""

@@ -204,3 +204,22 @@ def test_demo_generates_and_ingests_a_school_day(tmp_path: Path) -> None:
     assert str((out / "logs" / "ip_map.csv").resolve()) in config
     again = CliRunner().invoke(command, ["demo", str(out), "--lines", "3000"], catch_exceptions=False)
     assert again.exit_code == 0 and "0 events" in again.output
+
+
+def test_replace_rereads_a_file_ingested_with_the_wrong_format(tmp_path: Path) -> None:
+    common = next(p for p in SAMPLE_LOGS if p.name == "squid-common.log")
+    ws = tmp_path / "ws"
+    wrong = CliRunner().invoke(cli, ["--workspace", str(ws), "ingest", "--format", "squid", str(common)])
+    assert "0 events" in wrong.output
+    same = CliRunner().invoke(cli, ["--workspace", str(ws), "ingest", str(common)])
+    assert "already ingested" in same.output
+    again = CliRunner().invoke(cli, ["--workspace", str(ws), "ingest", "--replace", str(common)])
+    assert again.exit_code == 0, again.output
+    workspace = Workspace(ws)
+    try:
+        rows = event_rows(workspace)
+        assert rows and {r["source_format"] for r in rows} == {"squid-common"}
+        assert len(rows) == len({r["source_line"] for r in rows})
+        assert not quarantine_rows(workspace)
+    finally:
+        workspace.close()

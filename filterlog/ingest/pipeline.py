@@ -82,8 +82,13 @@ def ingest(
     progress: Progress | None = None,
     on_file: Callable[[FileResult], None] | None = None,
     threads: int = 2,
+    replace: bool = False,
 ) -> IngestReport:
-    """Ingest files, directories and globs into the workspace; never stops at a bad file."""
+    """Ingest files, directories and globs into the workspace; never stops at a bad file.
+
+    ``replace`` first removes what earlier runs ingested from each file, so it is
+    read again from its first line (after a wrong ``--format``, say).
+    """
     report = IngestReport()
     files, errors = expand(inputs)
     for err in errors:
@@ -95,7 +100,7 @@ def ingest(
         cfg = ws.config
         for path in files:
             try:
-                result = _ingest_file(ws, path, reader_cls, cfg, progress, threads)
+                result = _ingest_file(ws, path, reader_cls, cfg, progress, threads, replace)
             except FilterlogError as exc:
                 result = FileResult(str(path), "failed", message=str(exc))
             except OSError as exc:
@@ -110,7 +115,13 @@ def ingest(
 
 
 def _ingest_file(
-    ws: Workspace, path: Path, reader_cls: type[Reader] | None, cfg: Config, progress: Progress | None, threads: int
+    ws: Workspace,
+    path: Path,
+    reader_cls: type[Reader] | None,
+    cfg: Config,
+    progress: Progress | None,
+    threads: int,
+    replace: bool = False,
 ) -> FileResult:
     block_size, tz, settle = cfg.ingest.block_mb << 20, cfg.site.timezone, cfg.ingest.settle_seconds
     size = path.stat().st_size
@@ -118,6 +129,8 @@ def _ingest_file(
     plain = src.compression is None
     cut = last_newline_end(path, size) if plain else None
     sha, cut_sha = sha256_file(path, size, cut)
+    if replace:
+        ws.forget(str(path), sha)
     known = ws.find_by_sha(sha)
     if known is not None:
         if progress:
