@@ -1,0 +1,247 @@
+"""Reading one file: where to start, parsing blocks on threads, and counting every line.
+
+Workers parse a block and write its events (Parquet encoding is the other big
+cost, and it runs in parallel this way); the calling thread reads ahead,
+hashes, and adds up the counts in file order, checking after every block that
+lines read = events + quarantined + header/blank.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import FilterlogError
+from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+from ..workspace import IngestWriter, Workspace
+from .base import Parsed, Reader, constant, line_bounds
+from .source import Block, Source
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Resume:
+    """Where reading starts: 0 for a new file, further on for a log that grew."""
+
+    offset: int = 0
+    first_line: int = 1
+    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
+    """SHA-256 of the content before ``offset``, to be continued over the new lines."""
+    mid_line: bool = False
+    """The offset falls inside a line already ingested: skip the rest of that line."""
+
+
+def resume_point(ws: Workspace, src: Source, head_sha: str) -> Resume:
+    """Find the longest earlier ingest whose content this file starts with (a log that grew)."""
+    for row in ws.lineage(head_sha):
+        if row.content_sha256 is None:
+            continue
+        hasher = hashlib.sha256()
+        left = row.content_bytes
+        last = b"\n"
+        stream = src.open()
+        try:
+            while left > 0:
+                chunk = stream.read(min(left, 8 << 20))
+                if not chunk:
+                    break
+                hasher.update(chunk)
+                left -= len(chunk)
+                last = chunk[-1:]
+        finally:
+            stream.close()
+        if left == 0 and hasher.hexdigest() == row.content_sha256:
+            return Resume(row.content_bytes, row.end_line + 1, hasher, last != b"\n")
+    return Resume()
+
+
+def has_more(src: Source, offset: int) -> bool:
+    """Whether any content follows ``offset``."""
+    stream = src.open(offset)
+    try:
+        return bool(stream.read(1))
+    finally:
+        stream.close()
+
+
+@dataclass
+class Job:
+    """Everything one file's streaming needs."""
+
+    src: Source
+    reader: Reader
+    writer: IngestWriter
+    sha: str
+    tz: str
+    block_size: int
+    threads: int
+    start: Resume
+    hash_content: bool
+    """Hash the decompressed content while reading (plain files were hashed whole already)."""
+    limit: int | None = None
+    """Read no further than this (the size a plain file had when it was hashed)."""
+    hold_fragment: bool = False
+    """Leave an unterminated last line for the next run: the file may still be being written."""
+    progress: Progress | None = None
+
+
+@dataclass
+class Tally:
+    """Running counts for one file, in file order."""
+
+    lines: int = 0
+    events: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    repaired: int = 0
+    complete_bytes: int = 0
+    end_line: int = 0
+    tmin: int | None = None
+    tmax: int | None = None
+    held_back: bool = False
+
+    def add(self, block: Block, parsed: Parsed, span: tuple[int, int] | None, path: str) -> None:
+        """Count one parsed block and check that no line went missing."""
+        self.repaired += parsed.repaired
+        if span:
+            self.tmin = span[0] if self.tmin is None else min(self.tmin, span[0])
+            self.tmax = span[1] if self.tmax is None else max(self.tmax, span[1])
+        self.lines += block.lines
+        self.events += parsed.events.num_rows
+        self.quarantined += len(parsed.bad_lines)
+        self.skipped += parsed.skipped
+        if self.lines != self.events + self.quarantined + self.skipped:
+            raise FilterlogError(
+                f"{path}: internal error: lines {self.lines} != events {self.events} + quarantined "
+                f"{self.quarantined} + skipped {self.skipped} after line {block.first_line + block.lines - 1}"
+            )
+
+    def manifest(self, hasher: hashlib._Hash | None) -> dict[str, object]:
+        """The manifest columns these counts fill in."""
+        return {
+            "lines_read": self.lines,
+            "events": self.events,
+            "quarantined": self.quarantined,
+            "skipped": self.skipped,
+            "end_line": self.end_line,
+            "content_bytes": self.complete_bytes,
+            "content_sha256": hasher.hexdigest() if hasher is not None else None,
+            "time_min": _iso(self.tmin),
+            "time_max": _iso(self.tmax),
+        }
+
+
+Done = tuple[Block, Parsed, tuple[int, int] | None]
+
+
+def stream(job: Job) -> Tally:
+    """Parse and write every block of the file; return the counts."""
+    start = job.start
+    hasher = start.hasher if job.hash_content else None
+    tally = Tally(complete_bytes=start.offset, end_line=start.first_line - 1)
+    blocks = enumerate(job.src.blocks(job.block_size, start.offset, start.first_line, job.limit, start.mid_line))
+    pending: deque[Future[Done]] = deque()
+    done_raw = 0
+    with ThreadPoolExecutor(max_workers=max(1, job.threads)) as pool:
+
+        def read_ahead() -> None:
+            while len(pending) < job.threads + 1:
+                try:
+                    number, block = next(blocks)
+                except StopIteration:
+                    return
+                if block.terminated:
+                    if hasher is not None:
+                        hasher.update(block.data)
+                    tally.complete_bytes = block.end_offset
+                    tally.end_line = block.first_line + block.lines - 1
+                pending.append(pool.submit(_work, job, number, block))
+
+        read_ahead()
+        while pending:
+            block, parsed, span = pending.popleft().result()
+            read_ahead()
+            if not block.terminated:
+                if parsed.bad_lines or job.hold_fragment:  # a half-written last line: read it when complete
+                    tally.held_back = True
+                    continue
+                if hasher is not None:
+                    hasher.update(block.data[:-1])
+                tally.complete_bytes = block.end_offset
+                tally.end_line = block.first_line
+            if parsed.bad_lines:
+                job.writer.write_quarantine(_quarantine_rows(block, parsed, job.sha, str(job.src.path)))
+            tally.add(block, parsed, span, str(job.src.path))
+            if job.progress:
+                raw = job.src.raw_position
+                job.progress(max(raw - done_raw, 0))
+                done_raw = max(done_raw, raw)
+    if job.progress:
+        job.progress(max(job.src.path.stat().st_size - done_raw, 0))
+    return tally
+
+
+def _work(job: Job, number: int, block: Block) -> Done:
+    """On a worker thread: parse one block and write its events."""
+    parsed = job.reader.parse(block.data, block.first_line)
+    if not block.terminated and (job.hold_fragment or parsed.bad_lines):
+        return block, parsed, None  # held back: written when the line is complete
+    span = None
+    if parsed.events.num_rows:
+        events = _with_source(parsed.events, job.sha)
+        lo, hi = pc.min_max(events.column("time")).values()
+        span = (lo.value, hi.value)
+        _write_by_date(job.writer, number, events, job.tz)
+    return block, parsed, span
+
+
+def _with_source(events: pa.Table, sha: str) -> pa.Table:
+    n = events.num_rows
+    return pa.Table.from_arrays(
+        [constant(sha, n) if name == "source_id" else events.column(name) for name in events.column_names],
+        schema=EVENT_SCHEMA,
+    )
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return np.datetime64(ms, "ms").astype(str) + "Z"
+
+
+def _write_by_date(writer: IngestWriter, number: int, events: pa.Table, tz: str) -> None:
+    """Split by local calendar date in the site's time zone and write each date's part."""
+    local = pc.local_timestamp(events.column("time").cast(pa.timestamp("ms", tz=tz)))
+    days = pc.cast(local, pa.date32())
+    lo, hi = pc.min_max(days).values()
+    if lo == hi:
+        writer.write_events(str(lo.as_py()), number, events)
+        return
+    for day in pc.unique(days).to_pylist():
+        writer.write_events(str(day), number, events.filter(pc.equal(days, pa.scalar(day, pa.date32()))))
+
+
+def _quarantine_rows(block: Block, parsed: Parsed, sha: str, path: str) -> pa.Table:
+    buf = np.frombuffer(block.data, np.uint8)
+    starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
+    idx = np.asarray(parsed.bad_lines, dtype=np.int64) - block.first_line
+    raw = [bytes(block.data[starts[i] : ends[i]]) for i in idx]
+    n = len(raw)
+    return pa.table(
+        {
+            "source_id": pa.array([sha] * n, pa.string()),
+            "path": pa.array([path] * n, pa.string()),
+            "source_line": pa.array(parsed.bad_lines, pa.int64()),
+            "reason": pa.array(parsed.bad_reasons, pa.string()),
+            "raw": pa.array(raw, pa.binary()),
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
