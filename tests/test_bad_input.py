@@ -98,12 +98,11 @@ def _empty(d: Path) -> Path:
     return p
 
 
-def _w3c(d: Path) -> Path:
-    p = d / "bluecoat.log"
+def _unsupported(d: Path) -> Path:
+    p = d / "auth.log"  # a system log, not a web-filter log (W3C/ELFF, once used here, is now read)
     p.write_bytes(
-        b"#Software: SGOS 5.4.3.7\n#Version: 1.0\n"
-        b"#Fields: date time time-taken c-ip cs-username sc-status cs-method cs-host\n"
-        b"2026-11-18 09:15:02 11 10.0.0.1 - 200 GET example.org\n"
+        b"Nov 18 09:15:02 gw sshd[812]: Accepted publickey for admin from 10.0.0.1 port 50022 ssh2\n"
+        b"Nov 18 09:15:07 gw sshd[812]: pam_unix(sshd:session): session opened for user admin\n"
     )
     return p
 
@@ -165,7 +164,7 @@ CASES: dict[str, Case] = {
     "invalid-utf8": Case(_bad_utf8, 0, r"latin1\.log.*1 line.*U\+FFFD", 2),
     "1mb-line": Case(_long_line, 0, None, None),
     "empty": Case(_empty, 0, r"empty\.log.*empty", 0),
-    "unsupported-format": Case(_w3c, 1, r"bluecoat\.log:1: .*(recognise|format)", 0),
+    "unsupported-format": Case(_unsupported, 1, r"auth\.log:1: .*(recognise|format)", 0),
     "missing": Case(_missing, 1, r"no-such-access\.log.*no such file", 0),
     "bz2": Case(_bz2, 0, None, 8),
     "zst": Case(_zst, 0, None, 7),

@@ -108,8 +108,9 @@ def blank_to_null(col: pa.Array | pa.ChunkedArray, *nothing: str) -> pa.Array | 
     return pc.if_else(drop, pa.scalar(None, pa.string()), col)
 
 
-def integers(col: pa.Array | pa.ChunkedArray, typ: pa.DataType = pa.int64()) -> pa.Array | pa.ChunkedArray:
-    """Decimal text to integers; anything else (empty, ``-``, junk, too long) becomes null."""
+def integers(col: pa.Array | pa.ChunkedArray, typ: pa.DataType | None = None) -> pa.Array | pa.ChunkedArray:
+    """Decimal text to integers (int64 unless ``typ``); anything else (empty, ``-``, junk, too long) becomes null."""
+    typ = typ or pa.int64()
     if pa.types.is_dictionary(col.type):
         col = col.cast(pa.string())
     digits = 4 if typ == pa.int16() else 18

@@ -53,6 +53,12 @@ class Reader:
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    specificity: ClassVar[int] = 0
+    """Breaks sniffing ties: a format that extends another (Blue Coat's Squid dialect) ranks higher."""
+
+    def __init__(self, timezone: str = "UTC") -> None:
+        self.timezone = timezone
+        """The site's zone, for formats that log local clock time with no offset."""
 
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
@@ -62,6 +68,13 @@ class Reader:
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines (``block`` ends with a newline) numbered from ``first_line``."""
         raise NotImplementedError
+
+    def prime(self, before: bytes) -> None:
+        """See content that precedes the part to be parsed (a grown file read from where it stopped).
+
+        Called with whole lines, in order, possibly several times. Stateless formats
+        ignore it; a W3C reader takes the ``#Fields:`` header in effect from it.
+        """
 
 
 _TRAILING = re.compile(rb"[ \t]+(?=\r?\n)")
@@ -94,6 +107,18 @@ def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
         block = _TRAILING.sub(b"", block)
         nl = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
     return block, repaired, nl
+
+
+def local_to_utc(naive: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array | pa.ChunkedArray:
+    """Read zone-less clock times as the site's local time; store them in UTC.
+
+    In the autumn hour that happens twice the earlier one is taken; a time in
+    the skipped spring hour is moved forward, as a clock would show it.
+    """
+    if timezone == "UTC":
+        return pc.cast(naive, pa.timestamp("ms", tz="UTC"))
+    aware = pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest", nonexistent="latest")
+    return pc.cast(aware, pa.timestamp("ms", tz="UTC"))
 
 
 def line_bounds(buf: np.ndarray, newlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

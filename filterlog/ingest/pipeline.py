@@ -142,7 +142,8 @@ def _ingest_file(
     cls = reader_cls or sniff(head, path)
     first = head.split(b"\n", 1)[0]
     head_sha = hashlib.sha256(first).hexdigest()
-    start = resume_point(ws, src, head_sha)
+    reader = cls(timezone=tz)
+    start = resume_point(ws, src, head_sha, reader)
     if start.offset and not has_more(src, start.offset):
         if progress:
             progress(size)
@@ -163,7 +164,7 @@ def _ingest_file(
     )
     job = Job(
         src,
-        cls(),
+        reader,
         writer,
         sha,
         tz,

@@ -46,8 +46,8 @@ def sniff(head: bytes, path: Path | str = "<input>") -> type[Reader]:
     lines = [x for x in lines if x.strip()]
     if len(lines) > 1 and not head.endswith(b"\n"):
         lines = lines[:-1]  # the last line of a partial head may be cut short
-    scores = sorted(((cls.sniff(lines), name) for name, cls in READERS.items()), reverse=True)
-    best, name = scores[0]
+    scores = sorted(((cls.sniff(lines), cls.specificity, name) for name, cls in READERS.items()), reverse=True)
+    best, _, name = scores[0]
     if best < SNIFF_MIN:
         raise InputError(
             path, f"cannot recognise the log format (tried {', '.join(sorted(READERS))}); name it with --format", 1

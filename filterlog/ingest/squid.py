@@ -22,7 +22,9 @@ from ..schema import empty_events
 from . import _spans, _url
 from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
 
-_SNIFF = re.compile(rb"^\d{9,11}\.\d{3} +\d+ \S+ [A-Z][A-Z0-9_]*/\d{3} \d+ \S+ \S+ \S+ [A-Z][A-Z0-9_]*/\S+ \S+")
+_SNIFF = re.compile(
+    rb"^\d{9,11}\.\d{3} +\d+ \S+ [A-Z][A-Z0-9_]*/\d{3} \d+ \S+ \S+ \S+ [A-Z][A-Z0-9_]*/\S+ \S+\s*(?:$|\"|\[)"
+)  # after the MIME type: nothing, quoted headers or log_mime_hdrs brackets (not Blue Coat's bare category)
 _CODE = re.compile(r"^([A-Z][A-Z0-9_]*)/(\d{3})$")
 _SEP = 1
 _FIELDS = ["time", "elapsed", "client_ip", "code", "bytes", "method", "url", "user", "hier", "mime"]

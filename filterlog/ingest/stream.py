@@ -39,14 +39,20 @@ class Resume:
     """The offset falls inside a line already ingested: skip the rest of that line."""
 
 
-def resume_point(ws: Workspace, src: Source, head_sha: str) -> Resume:
-    """Find the longest earlier ingest whose content this file starts with (a log that grew)."""
+def resume_point(ws: Workspace, src: Source, head_sha: str, reader: Reader) -> Resume:
+    """Find the longest earlier ingest whose content this file starts with (a log that grew).
+
+    The reader is shown the content it will not parse (``Reader.prime``), so a
+    header-driven format knows the layout of the lines that follow.
+    """
     for row in ws.lineage(head_sha):
         if row.content_sha256 is None:
             continue
         hasher = hashlib.sha256()
         left = row.content_bytes
         last = b"\n"
+        seen: list[bytes] = []
+        carry = b""
         stream = src.open()
         try:
             while left > 0:
@@ -56,9 +62,17 @@ def resume_point(ws: Workspace, src: Source, head_sha: str) -> Resume:
                 hasher.update(chunk)
                 left -= len(chunk)
                 last = chunk[-1:]
+                text = carry + chunk
+                cut = text.rfind(b"\n") + 1
+                seen.append(text[:cut])
+                carry = text[cut:]
+                if len(seen) > 1:  # keep memory bounded: hand over whole lines as they come
+                    reader.prime(seen.pop(0))
         finally:
             stream.close()
         if left == 0 and hasher.hexdigest() == row.content_sha256:
+            for text in seen:
+                reader.prime(text)
             return Resume(row.content_bytes, row.end_line + 1, hasher, last != b"\n")
     return Resume()
 
