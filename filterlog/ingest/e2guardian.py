@@ -75,7 +75,7 @@ class E2Guardian(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line in none of the layouts is quarantined."""
-        block, repaired = clean(block)[:2]
+        block, repaired, _ = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         lines = _rows.Lines.of(block, first_line)
         out.skipped = int(lines.blank.sum())

@@ -56,7 +56,7 @@ class SquidGuard(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; squidGuard messages are skipped, other lines quarantined."""
-        block, repaired = clean(block)[:2]
+        block, repaired, _ = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         lines = _rows.Lines.of(block, first_line)
         text = lines.strings(~lines.blank)

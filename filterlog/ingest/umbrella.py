@@ -70,7 +70,7 @@ class Umbrella(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; lines with too few columns or bad values are quarantined."""
-        block, repaired = clean(block)[:2]
+        block, repaired, _ = clean(block)
         if b'", "' in block:
             block = block.replace(b'", "', b'","')
         if (b'",\t' in block or b'",  ' in block) and _SPACED.search(block):

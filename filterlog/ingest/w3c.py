@@ -119,11 +119,9 @@ class W3CReader(Reader):
         if block and not block.endswith(b"\n"):
             block += b"\n"
         fields = self._fields_at(block, first_line)
-        cleaned = clean(block)  # (block, repaired[, newlines]) -- only the first two are used
-        block, repaired = cleaned[0], cleaned[1]
+        block, repaired, nl = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         buf = np.frombuffer(block, np.uint8)
-        nl = cleaned[2] if len(cleaned) > 2 else np.flatnonzero(buf == 10)
         if not len(nl):
             return out
         if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):

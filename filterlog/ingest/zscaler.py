@@ -94,7 +94,7 @@ class ZscalerJson(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines with Arrow's JSON reader; lines it cannot read are quarantined."""
-        block, repaired = clean(block)[:2]
+        block, repaired, _ = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         lines = _rows.Lines.of(block, first_line)
         out.skipped = int(lines.blank.sum())
@@ -135,7 +135,7 @@ class ZscalerCsv(Reader):
         it. A resumed file (its header read in an earlier run) waits 1 s once
         and then reads with the default names.
         """
-        block, repaired = clean(block)[:2]
+        block, repaired, _ = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         lines = _rows.Lines.of(block, first_line)
         text = lines.strings(~lines.blank)
