@@ -121,6 +121,12 @@ def local_to_utc(naive: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array |
     return pc.cast(aware, pa.timestamp("ms", tz="UTC"))
 
 
+def share_matching(lines: list[bytes], pattern: re.Pattern[bytes], strip: bytes | None = None) -> float:
+    """The share of non-blank lines that ``pattern`` matches: what most ``sniff`` methods answer."""
+    lines = [x.rstrip(strip) for x in lines if x.strip()]
+    return sum(bool(pattern.match(x)) for x in lines) / len(lines) if lines else 0.0
+
+
 def line_bounds(buf: np.ndarray, newlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, without CR/LF) of every line, given newline positions."""
     starts = np.empty(len(newlines), dtype=np.int64)

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from ..schema import empty_events
 from . import _spans, _url
 from ._w3c_values import w3c_action
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
+from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
 
 _PREFIX = (
     r"^(?P<time>\d{1,11}(?:\.\d{1,6})?) +(?P<elapsed>\d{1,18}) +(?P<client>\S+) "
@@ -52,13 +52,11 @@ class BlueCoatSquid(Reader):
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
         """Share of lines with the Squid prefix, a hierarchy token, MIME type and an unquoted category."""
-        lines = [x.rstrip() for x in lines if x.strip()]
-        return sum(bool(_SNIFF.match(x)) for x in lines) / len(lines) if lines else 0.0
+        return share_matching(lines, _SNIFF)
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line that does not fit the layout is quarantined with a reason."""
-        cleaned = clean(block)  # (block, repaired[, newlines]) -- only the first two are used
-        block, repaired = cleaned[0], cleaned[1]
+        block, repaired, _ = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         raw = np.frombuffer(block, np.uint8)
         nl = np.flatnonzero(raw == 10)

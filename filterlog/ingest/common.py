@@ -17,7 +17,7 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _url
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
+from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
 from .squid import squid_action
 
 _DICT = pa.dictionary(pa.int32(), pa.string())
@@ -36,8 +36,7 @@ class SquidCommon(Reader):
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
         """Share of lines in this layout."""
-        lines = [x for x in lines if x.strip()]
-        return sum(bool(cls._sniff.match(x.rstrip(b"\r"))) for x in lines) / len(lines) if lines else 0.0
+        return share_matching(lines, cls._sniff, b"\r")
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line that does not fit is quarantined, the rest still parse."""

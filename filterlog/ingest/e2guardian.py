@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 from ..schema import empty_events
 from . import _rows, _url
-from .base import Parsed, Reader, clean, constant, local_to_utc, table, users
+from .base import Parsed, Reader, clean, constant, local_to_utc, share_matching, table, users
 
 _WHEN = r"\d{4}\.\d{1,2}\.\d{1,2} \d{1,2}:\d{2}:\d{2}"
 _EPOCH = r"\d{9,11}(?:\.\d{1,6})?"
@@ -70,8 +70,7 @@ class E2Guardian(Reader):
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
         """Share of lines in one of the layouts."""
-        lines = [x.rstrip(b" \t\r") for x in lines if x.strip()]
-        return sum(bool(_SNIFF.match(x)) for x in lines) / len(lines) if lines else 0.0
+        return share_matching(lines, _SNIFF, b" \t\r")
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line in none of the layouts is quarantined."""

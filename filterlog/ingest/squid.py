@@ -20,7 +20,7 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _spans, _url
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
+from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
 
 _SNIFF = re.compile(
     rb"^\d{9,11}\.\d{3} +\d+ \S+ [A-Z][A-Z0-9_]*/\d{3} \d+ \S+ \S+ \S+ [A-Z][A-Z0-9_]*/\S+ \S+\s*(?:$|\"|\[)"
@@ -64,8 +64,7 @@ class SquidNative(Reader):
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
         """Share of lines matching the native layout."""
-        lines = [x for x in lines if x.strip()]
-        return sum(bool(_SNIFF.match(x)) for x in lines) / len(lines) if lines else 0.0
+        return share_matching(lines, _SNIFF, b"\r")
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse a block of whole lines."""

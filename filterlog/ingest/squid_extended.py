@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from ..schema import empty_events
 from . import _spans, _url
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
+from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
 from .squid import squid_action
 
 LINE = (
@@ -47,13 +47,11 @@ class SquidExtended(Reader):
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
         """Share of lines in this layout."""
-        lines = [x.rstrip() for x in lines if x.strip()]
-        return sum(bool(_SNIFF.match(x)) for x in lines) / len(lines) if lines else 0.0
+        return share_matching(lines, _SNIFF)
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line that does not fit is quarantined with a reason."""
-        cleaned = clean(block)  # (block, repaired[, newlines]) -- only the first two are used
-        block, repaired = cleaned[0], cleaned[1]
+        block, repaired, _ = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         raw = _spans.padded(block)
         nl = np.flatnonzero(raw[: len(block)] == 10)

@@ -30,7 +30,7 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _rows, _url
-from .base import Parsed, Reader, clean, constant, table, users
+from .base import Parsed, Reader, clean, constant, share_matching, table, users
 
 _SNIFF = re.compile(rb'^"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"(?:, ?"[^"]*"){5}, ?"[A-Z_]+"(?:, ?"[^"]*"){24}')
 _SPACED = re.compile(rb'",[ \t]+"')
@@ -65,8 +65,7 @@ class Umbrella(Reader):
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
         """Share of lines that start like an Umbrella proxy row."""
-        lines = [x.rstrip(b" \t\r") for x in lines if x.strip()]
-        return sum(bool(_SNIFF.match(x)) for x in lines) / len(lines) if lines else 0.0
+        return share_matching(lines, _SNIFF, b" \t\r")
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; lines with too few columns or bad values are quarantined."""

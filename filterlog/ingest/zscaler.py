@@ -38,7 +38,7 @@ import pyarrow.json as pjson
 
 from ..schema import empty_events
 from . import _rows, _url
-from .base import Parsed, Reader, clean, constant, table, users
+from .base import Parsed, Reader, clean, constant, share_matching, table, users
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "time": ("time", "datetime"),
@@ -89,8 +89,7 @@ class ZscalerJson(Reader):
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
         """Share of lines that are JSON objects with Zscaler web keys."""
-        lines = [x.rstrip(b" \t\r") for x in lines if x.strip()]
-        return sum(bool(_JSON_SNIFF.match(x)) for x in lines) / len(lines) if lines else 0.0
+        return share_matching(lines, _JSON_SNIFF, b" \t\r")
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines with Arrow's JSON reader; lines it cannot read are quarantined."""
