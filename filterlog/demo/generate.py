@@ -15,21 +15,19 @@ generator draws from (sites, user agents, the planted scenarios) live in ``data`
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import data, planted
+from . import data, people, planted
 
 __all__ = ["DemoDay", "generate_day"]
 
@@ -63,109 +61,7 @@ class DemoDay:
 # --- calendar -------------------------------------------------------------------------------
 
 
-def _curve(points: tuple[tuple[str, float], ...]) -> np.ndarray:
-    """Piecewise-linear activity level for each of the 1440 minutes of a day."""
-    return np.interp(np.arange(1440), [data.hms(t) / 60 for t, _ in points], [w for _, w in points])
-
-
-def _minute_ms(day: date, tz: str) -> np.ndarray:
-    """Epoch milliseconds at the start of each local minute of ``day`` (GMT/BST aware)."""
-    zone = ZoneInfo(tz)
-    starts = [datetime.combine(day, time(m // 60, m % 60), tzinfo=zone).timestamp() for m in range(1440)]
-    return (np.array(starts) * 1000).astype(np.int64)
-
-
-def _lesson_mask() -> np.ndarray:
-    """True for minutes inside lessons, widened by a minute so bursts never spill into one."""
-    mask = np.zeros(1440, dtype=bool)
-    for start, end in data.LESSONS:
-        mask[int(data.hms(start) // 60) - 1 : int(data.hms(end) // 60) + 1] = True
-    return mask
-
-
-def _iso(ms: int, millis: bool = True) -> str:
-    """ISO-8601 UTC text for epoch milliseconds."""
-    text = datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return (text[:-3] if millis else text[:-7]) + "Z"
-
-
 # --- population -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Population:
-    """Users, their devices and DHCP addresses; a slot is one device with one address."""
-
-    names: list[str]  # user names; index 0 is "-"
-    groups: list[str]  # parallel to names
-    slot_ip: list[str]
-    slot_device: list[str]
-    slot_kind: np.ndarray  # index into data.DEVICE_KINDS
-    slot_staff: np.ndarray  # bool
-    slot_weight: np.ndarray  # relative activity
-    slot_user_a: np.ndarray  # user index (into names)
-    slot_user_b: np.ndarray  # user after the device changes hands (same as a unless shared)
-    slot_swap_ms: np.ndarray  # epoch ms of the change (int64 max if never)
-
-
-def _population(rng: np.random.Generator, users: int, minute_ms: np.ndarray) -> _Population:
-    """Draw staff and pupils, give each a device and an address; a few library PCs are shared."""
-    n_staff = max(8, round(users * 0.12))
-    weights = np.array(data.YEAR_WEIGHTS) / sum(data.YEAR_WEIGHTS)
-    years = rng.choice(len(data.YEAR_GROUPS), users - n_staff, p=weights)
-    names, groups, seen = ["-"], ["-"], {"-"}
-    for i in range(users):
-        first = data.FIRST_NAMES[rng.integers(len(data.FIRST_NAMES))]
-        last = data.SURNAMES[rng.integers(len(data.SURNAMES))]
-        if i < n_staff:
-            base, group = f"{first[0]}.{last}", "staff"
-        else:
-            year = int(years[i - n_staff])
-            base, group = f"y{year + 7}.{first[0]}{last}", data.YEAR_GROUPS[year]
-        name, k = base, 1
-        while name in seen:
-            k += 1
-            name = f"{base}{k}"
-        seen.add(name)
-        names.append(name)
-        groups.append(group)
-    n_shared = max(2, users // 150)
-    b_users = rng.choice(np.arange(n_staff + 1, users + 1), n_shared, replace=False)
-    slot_users = np.setdiff1d(np.arange(1, users + 1), b_users)
-    n = len(slot_users)
-    staff = slot_users <= n_staff
-    n_kinds = len(data.DEVICE_KINDS)
-    kinds = np.where(
-        staff,
-        rng.choice(n_kinds, n, p=data.STAFF_DEVICE_WEIGHTS),
-        rng.choice(n_kinds, n, p=data.PUPIL_DEVICE_WEIGHTS),
-    )
-    shared = rng.choice(np.flatnonzero(~staff), n_shared, replace=False)
-    kinds[shared] = 0
-    user_b = slot_users.copy()
-    user_b[shared] = b_users
-    swap = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    swap[shared] = minute_ms[rng.integers(690, 810, n_shared)] + rng.integers(0, 60_000, n_shared)
-    addr = rng.choice(64 * 253, n, replace=False)
-    rooms = ("S1", "S4", "S7", "H2", "M3", "IT1", "IT2", "E5", "G1", "A2")
-    shared_set = set(shared.tolist())
-    devices = []
-    for i, k in enumerate(kinds.tolist()):
-        prefix = data.DEVICE_KINDS[k][0]
-        room = "LIB" if i in shared_set else rooms[i % len(rooms)]
-        devices.append(f"PC-{room}-{i:04d}" if prefix == "PC" else f"{prefix}-{i:04d}")
-    return _Population(
-        names=names,
-        groups=groups,
-        slot_ip=[f"10.20.{a // 253}.{a % 253 + 1}" for a in addr.tolist()],
-        slot_device=devices,
-        slot_kind=kinds,
-        slot_staff=staff,
-        slot_weight=rng.gamma(3.0, 1.0, n),
-        slot_user_a=slot_users,
-        slot_user_b=user_b,
-        slot_swap_ms=swap,
-    )
 
 
 # --- what a request looks like --------------------------------------------------------------
@@ -218,7 +114,7 @@ def _token(rng: np.random.Generator) -> str:
 class _Tables:
     """Every string the background draws from, as pyarrow arrays, indexed by small integers."""
 
-    def __init__(self, rng: np.random.Generator, pop: _Population) -> None:
+    def __init__(self, rng: np.random.Generator, pop: people.Population) -> None:
         hosts: dict[str, int] = {}
         tpl: dict[tuple[str, str, str, str], int] = {}
 
@@ -308,7 +204,7 @@ class _Day:
     p_staff: np.ndarray  # per minute: share of views by staff
     p_device: np.ndarray  # per minute: share of views by unattended devices
     lessons: np.ndarray  # per minute: inside a lesson (non-business sites get no weight)
-    pop: _Population
+    pop: people.Population
     tables: _Tables
     byte_scale: float
     pupil_slots: np.ndarray
@@ -318,11 +214,11 @@ class _Day:
     windows_slots: np.ndarray
 
 
-def _background_day(rng: np.random.Generator, n_lines: int, minute_ms: np.ndarray, pop: _Population) -> _Day:
+def _background_day(rng: np.random.Generator, n_lines: int, minute_ms: np.ndarray, pop: people.Population) -> _Day:
     """Spread ``n_lines`` background lines over the minutes of the day, by who is in school."""
     staff = pop.slot_staff
-    pupil_w = _curve(data.PUPIL_CURVE) * (~staff).sum()
-    staff_w = _curve(data.STAFF_CURVE) * staff.sum() * 1.6
+    pupil_w = people.curve(data.PUPIL_CURVE) * (~staff).sum()
+    staff_w = people.curve(data.STAFF_CURVE) * staff.sum() * 1.6
     device_w = np.full(1440, 0.03 * (pupil_w.sum() + staff_w.sum()) / 1440)
     total = pupil_w + staff_w + device_w
     windows = np.array([data.DEVICE_KINDS[k][2] for k in pop.slot_kind])
@@ -332,7 +228,7 @@ def _background_day(rng: np.random.Generator, n_lines: int, minute_ms: np.ndarra
         counts=rng.multinomial(n_lines, total / total.sum()),
         p_staff=staff_w / total,
         p_device=device_w / total,
-        lessons=_lesson_mask(),
+        lessons=people.lesson_mask(),
         pop=pop,
         tables=_Tables(rng, pop),
         byte_scale=min(1.0, _REF_LINES_PER_USER * len(pop.names) / max(n_lines, 1)),
@@ -536,7 +432,7 @@ def _emit(
 
 
 def _plant(
-    pop: _Population, minute_ms: np.ndarray, seed: int, day: date, tz: str
+    pop: people.Population, minute_ms: np.ndarray, seed: int, day: date, tz: str
 ) -> tuple[list[tuple[int, str]], dict]:
     """Play each planted scenario with its own ordinary user; return the lines (by time) and the answer key."""
     order = np.random.default_rng([seed, 2]).permutation(len(pop.slot_ip))
@@ -561,7 +457,7 @@ def _plant(
         times = [ms for ms, _ in planter.lines[first:]]
         rules[spec.rule]["planted" if spec.role == "planted" else "decoys"].append({
             "user": pop.names[user], "ip": pop.slot_ip[slot], "group": pop.groups[user], "what": spec.what,
-            "start": _iso(min(times)), "end": _iso(max(times)), "lines": len(times),
+            "start": people.iso(min(times)), "end": people.iso(max(times)), "lines": len(times),
         })  # fmt: skip
     planter.lines.sort(key=lambda p: p[0])
     return planter.lines, {"day": day.isoformat(), "timezone": tz, "rules": rules}
@@ -593,8 +489,8 @@ def generate_day(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 0])
-    minute_ms = _minute_ms(day, timezone)
-    pop = _population(rng, users, minute_ms)
+    minute_ms = people.minute_ms(day, timezone)
+    pop = people.population(rng, users, minute_ms)
     planted, key = _plant(pop, minute_ms, seed, day, timezone)
     if lines < len(planted) + 100:
         raise ValueError(f"lines must be at least {len(planted) + 100} (got {lines})")
@@ -618,26 +514,7 @@ def generate_day(
             log.debug("chunk %d: local minutes %d-%d, %d lines", k, a, b, n)
         if pending is not None:
             pending.result()
-    _write_identity(pop, minute_ms, out_dir / "ip_map.csv", out_dir / "groups.csv")
+    people.write_identity(pop, minute_ms, out_dir / "ip_map.csv", out_dir / "groups.csv")
     (out_dir / "planted.json").write_text(json.dumps(key, indent=2) + "\n")
     return DemoDay(out_dir / "access.log", out_dir / "ip_map.csv", out_dir / "groups.csv", out_dir / "planted.json",
                    lines, day)  # fmt: skip
-
-
-def _write_identity(pop: _Population, minute_ms: np.ndarray, ip_map: Path, groups: Path) -> None:
-    """Write the DHCP lease map (one row per address and holder) and the group membership CSVs."""
-    start, end = _iso(int(minute_ms[0]), millis=False), _iso(int(minute_ms[-1]) + 60_000, millis=False)
-    rows = []
-    for s, ip in enumerate(pop.slot_ip):
-        a, b, device = pop.names[pop.slot_user_a[s]], pop.names[pop.slot_user_b[s]], pop.slot_device[s]
-        if a == b:
-            rows.append((ip, a, device, start, end))
-        else:
-            swap = _iso(int(pop.slot_swap_ms[s]), millis=False)
-            rows += [(ip, a, device, start, swap), (ip, b, device, swap, end)]
-    rows.sort(key=lambda r: (tuple(map(int, r[0].split("."))), r[3]))
-    with ip_map.open("w", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows([("ip", "user", "device", "valid_from", "valid_to"), *rows])
-    with groups.open("w", newline="") as f:
-        pairs = sorted(zip(pop.names[1:], pop.groups[1:], strict=True))
-        csv.writer(f, lineterminator="\n").writerows([("user", "group"), *pairs])
