@@ -1,0 +1,83 @@
+"""Who was behind an address, and in which group: the time-bounded map and its precedence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from filterlog.enrich.identity import attribute, load_groups, load_ip_map, people
+from filterlog.errors import ConfigError
+
+MAP = """ip,user,device,valid_from,valid_to
+10.20.1.15,SCHOOL\\JSmith,CB-0101,2026-11-18T08:00:00Z,2026-11-18T12:00:00Z
+10.20.1.15,y9.abrown@school.local,CB-0202,2026-11-18T12:00:00Z,2026-11-18T16:00:00Z
+10.20.1.16,t.jones,LAPTOP-7,,
+"""
+
+
+def _at(hhmm: str) -> datetime:
+    return datetime.fromisoformat(f"2026-11-18T{hhmm}:00+00:00").astimezone(UTC)
+
+
+@pytest.fixture
+def ip_map(tmp_path: Path):
+    path = tmp_path / "ip_map.csv"
+    path.write_text(MAP)
+    return load_ip_map(path)
+
+
+@pytest.mark.parametrize(
+    ("ip", "hhmm", "user", "device"),
+    [
+        ("10.20.1.15", "09:00", "jsmith", "CB-0101"),
+        ("10.20.1.15", "11:59", "jsmith", "CB-0101"),
+        ("10.20.1.15", "12:00", "y9.abrown", "CB-0202"),  # the same address, reused after lunch
+        ("10.20.1.15", "15:59", "y9.abrown", "CB-0202"),
+        ("10.20.1.15", "16:00", None, None),  # lease over
+        ("10.20.1.15", "07:59", None, None),  # before the first lease
+        ("10.20.1.16", "03:00", "t.jones", "LAPTOP-7"),  # open-ended lease
+        ("10.20.1.99", "09:00", None, None),  # not in the map
+    ],
+)
+def test_address_is_attributed_by_time(ip_map, ip: str, hhmm: str, user: str | None, device: str | None) -> None:
+    users, devices = attribute(pa.array([_at(hhmm)], pa.timestamp("ms", tz="UTC")), pa.array([ip]), ip_map)
+    assert users.to_pylist() == [user]
+    assert devices.to_pylist() == [device]
+
+
+def test_logged_user_wins_and_groups_follow_the_person(tmp_path: Path, ip_map) -> None:
+    groups = tmp_path / "groups.csv"
+    groups.write_text("user,group\njsmith,staff\nY9.ABrown,year9\n")
+    times = pa.array([_at("09:00"), _at("13:00"), _at("13:00")], pa.timestamp("ms", tz="UTC"))
+    mapped, _ = attribute(times, pa.array(["10.20.1.15"] * 3), ip_map)
+    user, group = people(pa.array([None, None, "k.lee"]), mapped, load_groups(groups))
+    assert user.to_pylist() == ["jsmith", "y9.abrown", "k.lee"]
+    assert group.to_pylist() == ["staff", "year9", None]
+    assert mapped.to_pylist() == ["jsmith", "y9.abrown", "y9.abrown"]  # kept beside the logged name
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("address,user\n1.2.3.4,a\n", "missing column"),
+        ("ip,user,valid_from\n1.2.3.4,a,yesterday\n", ":2: valid_from"),
+        ("ip,user,valid_from,valid_to\n1.2.3.4,a,2026-11-18T10:00:00Z,2026-11-18T09:00:00Z\n", ":2: valid_to"),
+    ],
+)
+def test_bad_maps_are_refused_with_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "map.csv"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_ip_map(path)
+
+
+def test_demo_identity_files_load(tmp_path: Path) -> None:
+    from filterlog.demo import generate_day
+
+    day = generate_day(tmp_path, lines=3_000)
+    ip_map = load_ip_map(day.ip_map)
+    groups = load_groups(day.groups)
+    assert len(ip_map) > 100 and len(groups) > 100
