@@ -1,0 +1,179 @@
+"""Working time: is an event inside the school's working hours, and how much of a tunnel was.
+
+Events are stored in UTC, but a school day is defined on the local clock of
+``[site].timezone``. Every function here converts each row to local time on its
+own (pyarrow's time-zone database), so the days the clocks change need no
+special case: 08:30 is 08:30 whether it is GMT or BST.
+
+Everything works on whole columns with pyarrow compute and numpy. Loops run
+only over the few working windows of a day and the few local days an interval
+spans, never over rows: enrichment has to keep up with millions of events.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..config import WorkingHours
+
+__all__ = ["in_working_hours", "local_dates", "minute_of_day", "working_seconds", "working_windows"]
+
+_DAY_MS = 86_400_000
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_EPOCH_WEEKDAY = 3
+"""1970-01-01, day 0 of the epoch, was a Thursday (Monday = 0)."""
+_EPOCH = date(1970, 1, 1)
+_UTC_MS = pa.timestamp("ms", tz="UTC")
+
+
+def _ms(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1000 + t.microsecond // 1000
+
+
+def working_windows(hours: WorkingHours) -> list[tuple[int, int]]:
+    """The working day as sorted, disjoint ``[start, end)`` windows in milliseconds after local midnight.
+
+    The day from ``start`` to ``end`` with every break cut out; breaks may
+    overlap each other or reach past the day's ends. Both point tests and
+    interval sums use this one list, so they cannot disagree.
+    """
+    windows = [(_ms(hours.start), _ms(hours.end))]
+    for a, b in hours.breaks:
+        cut_a, cut_b = _ms(a), _ms(b)
+        windows = [
+            piece for lo, hi in windows for piece in ((lo, min(hi, cut_a)), (max(lo, cut_b), hi)) if piece[0] < piece[1]
+        ]
+    return sorted(windows)
+
+
+def _local_ms(times: pa.Array | pa.ChunkedArray, timezone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Local wall-clock milliseconds since 1970-01-01 00:00 local (as int64), and which rows are valid.
+
+    Null rows hold 0 in the values; callers mask them with the second array.
+    """
+    if isinstance(times, pa.ChunkedArray):
+        times = times.combine_chunks() if times.num_chunks else pa.array([], _UTC_MS)
+    if not (pa.types.is_timestamp(times.type) and times.type.unit == "ms" and times.type.tz is not None):
+        times = pc.cast(times, _UTC_MS)
+    if timezone != "UTC":
+        times = pc.local_timestamp(times.cast(pa.timestamp("ms", tz=timezone)))
+    valid = np.asarray(pc.is_valid(times).to_numpy(zero_copy_only=False), dtype=bool)
+    values = pc.fill_null(times.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+    return values.astype(np.int64, copy=False), valid
+
+
+def _working_day_table(days: np.ndarray, hours: WorkingHours) -> np.ndarray:
+    """For each epoch day number in ``days``: is it a working weekday outside every holiday range."""
+    weekday = (days + _EPOCH_WEEKDAY) % 7
+    wanted = np.array([d in hours.days for d in _DAYS])
+    ok = wanted[weekday]
+    for first, last in hours.holidays:
+        ok &= ~((days >= (first - _EPOCH).days) & (days <= (last - _EPOCH).days))
+    return ok
+
+
+def local_dates(times: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
+    """The local calendar date of each UTC timestamp (date32; null stays null).
+
+    A school day is a local date: a request at 23:30 UTC on a summer evening is
+    already tomorrow in BST, and per-day rules must group it there.
+    """
+    local, valid = _local_ms(times, timezone)
+    days = np.floor_divide(local, _DAY_MS).astype(np.int32)
+    return pa.array(days, pa.int32(), mask=~valid).cast(pa.date32())
+
+
+def minute_of_day(times: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
+    """Minutes after local midnight (int16, 0..1439; null stays null): the clock a timetable speaks."""
+    local, valid = _local_ms(times, timezone)
+    minutes = (np.mod(local, _DAY_MS) // 60_000).astype(np.int16)
+    return pa.array(minutes, pa.int16(), mask=~valid)
+
+
+def in_working_hours(times: pa.Array | pa.ChunkedArray, hours: WorkingHours, timezone: str) -> pa.Array:
+    """Whether each UTC timestamp falls in working time on the local clock (bool; null gives False).
+
+    True on a working day (``hours.days``) outside every holiday range, at or
+    after ``start`` and before ``end``, and not inside a break. Null becomes
+    False rather than null because rules filter on this column: an event whose
+    time is unknown cannot be shown to be in lesson time.
+    """
+    local, valid = _local_ms(times, timezone)
+    day = np.floor_divide(local, _DAY_MS)
+    clock = local - day * _DAY_MS
+    result = np.zeros(len(local), dtype=bool)
+    for lo, hi in working_windows(hours):
+        result |= (clock >= lo) & (clock < hi)
+    result &= valid
+    if result.any():
+        # Judge the days on the distinct dates only: a log holds few of them.
+        rows = np.flatnonzero(result)
+        unique_days, inverse = np.unique(day[rows], return_inverse=True)
+        result[rows] = _working_day_table(unique_days, hours)[inverse]
+    return pa.array(result, pa.bool_())
+
+
+def _window_bounds_utc(days: np.ndarray, windows: list[tuple[int, int]], timezone: str) -> np.ndarray:
+    """UTC epoch ms of each window's start and end on each local day: shape (len(days), windows, 2).
+
+    Converting the bounds of each day (not the events) keeps an interval sum
+    exact on the days clocks change: the window is pinned to the local clock,
+    so its real length is whatever the zone makes it.
+    """
+    offsets = np.array(windows, dtype=np.int64).reshape(1, -1, 2)
+    naive = (days.astype(np.int64).reshape(-1, 1, 1) * _DAY_MS + offsets).ravel()
+    if timezone != "UTC":
+        local = pa.array(naive, pa.int64()).cast(pa.timestamp("ms"))
+        aware = pc.assume_timezone(local, timezone=timezone, ambiguous="earliest", nonexistent="latest")
+        naive = aware.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return naive.reshape(len(days), len(windows), 2)
+
+
+def working_seconds(
+    start: pa.Array | pa.ChunkedArray, end: pa.Array | pa.ChunkedArray, hours: WorkingHours, timezone: str
+) -> pa.Array:
+    """Seconds of each ``[start, end)`` interval that fall in working time, breaks excluded (float64).
+
+    For a CONNECT tunnel logged at its close, ``start`` is ``time - duration``:
+    a tunnel opened before lunch and left running counts only its lesson
+    minutes. Null in either bound gives null (the span is unknown, not zero);
+    an interval ending before it starts counts 0.
+
+    Each row is clipped against the working windows of every local day it
+    touches; the loop runs over the windows and over the most days any row
+    spans, not over rows.
+    """
+    s_utc, s_ok = _local_ms(start, "UTC")
+    e_utc, e_ok = _local_ms(end, "UTC")
+    if len(s_utc) != len(e_utc):
+        raise ValueError(f"start and end differ in length ({len(s_utc)} != {len(e_utc)})")
+    valid = s_ok & e_ok
+    total = np.zeros(len(s_utc), dtype=np.int64)
+    windows = working_windows(hours)
+    rows = np.flatnonzero(valid & (e_utc > s_utc))
+    if len(rows):
+        s_utc, e_utc = s_utc[rows], e_utc[rows]
+        first, _ = _local_ms(pa.array(s_utc, pa.int64()).cast(_UTC_MS), timezone)
+        last, _ = _local_ms(pa.array(e_utc, pa.int64()).cast(_UTC_MS), timezone)
+        first_day = np.floor_divide(first, _DAY_MS)
+        spans = np.floor_divide(last, _DAY_MS) - first_day
+        span = int(spans.max())
+        # Every local day any row touches: few distinct dates, converted once each.
+        days = np.unique(np.concatenate([np.unique(first_day) + k for k in range(span + 1)]))
+        bounds = _window_bounds_utc(days, windows, timezone)
+        working = _working_day_table(days, hours)
+        sums = np.zeros(len(rows), dtype=np.int64)
+        for k in range(span + 1):
+            touched = np.flatnonzero(spans >= k)
+            index = np.searchsorted(days, first_day[touched] + k)
+            on_day = working[index]
+            for w in range(len(windows)):
+                lo = np.maximum(s_utc[touched], bounds[index, w, 0])
+                hi = np.minimum(e_utc[touched], bounds[index, w, 1])
+                sums[touched] += np.where(on_day, np.maximum(hi - lo, 0), 0)
+        total[rows] = sums
+    return pa.array(total / 1000.0, pa.float64(), mask=~valid)
