@@ -67,6 +67,22 @@ EVENT_COLUMNS: tuple[Column, ...] = (
 EVENT_SCHEMA = pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in EVENT_COLUMNS])
 """The Arrow schema of an events table and of every events Parquet file."""
 
+ENRICHED_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "domain", DICT, True, "registered domain of host (an IP literal is its own domain)", "url.registered_domain"
+    ),
+    Column("category", DICT, True, "category of the longest matching list entry", ""),
+    Column("category_source", DICT, True, "the list that entry came from", ""),
+    Column("ip_user", pa.string(), True, "who held client_ip at that time, by the identity map", ""),
+    Column("group", DICT, True, "the person's group (staff, year7 ...)", "user.group.name"),
+    Column("in_working_hours", pa.bool_(), False, "inside the site's working hours, breaks excluded", ""),
+    Column("search_terms", pa.string(), True, "what was searched for, if the request was a search", ""),
+)
+"""What enrichment adds. ``user`` and ``device`` are also filled from the identity map where the log has none."""
+
+ENRICHED_SCHEMA = pa.schema([*EVENT_SCHEMA, *(pa.field(c.name, c.type, nullable=c.nullable) for c in ENRICHED_COLUMNS)])
+"""Events as the rules see them."""
+
 EVENT_NAMES: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
 
 QUARANTINE_SCHEMA = pa.schema(

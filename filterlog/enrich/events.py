@@ -1,0 +1,75 @@
+"""Enrich a table of events: everything the rules need that the log line alone does not say.
+
+Enrichment is computed from the events, the site configuration and the lists,
+not stored with the events, so a changed working day or a newly imported list
+applies to old events too. Every step works on whole columns or on their
+distinct values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..config import Config
+from ..schema import ENRICHED_COLUMNS, ENRICHED_SCHEMA, conform
+from .calendar import in_working_hours
+from .domains import registered_domains
+from .identity import IpMap, attribute, load_groups, load_ip_map, people
+from .search import search_terms
+
+
+class Categoriser(Protocol):
+    """Anything that can name the category of each host in a column, and the list it came from."""
+
+    def categorise(self, hosts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+        """Category and source list per host (null where no list has it)."""
+        ...
+
+
+@dataclass
+class Enricher:
+    """The configuration, identity map, groups and lists that enrichment reads, loaded once."""
+
+    config: Config = field(default_factory=Config)
+    ip_map: IpMap | None = None
+    groups: dict[str, str] = field(default_factory=dict)
+    categories: Categoriser | None = None
+
+    @classmethod
+    def from_config(cls, config: Config, base: Path, categories: Categoriser | None = None) -> Enricher:
+        """Load the identity files the configuration names (relative paths are relative to ``base``)."""
+        ip_map = load_ip_map(_path(config.identity.ip_map, base)) if config.identity.ip_map else None
+        groups = load_groups(_path(config.identity.groups, base)) if config.identity.groups else {}
+        return cls(config, ip_map, groups, categories)
+
+    def __call__(self, events: pa.Table) -> pa.Table:
+        """Events with the enrichment columns added (schema ``ENRICHED_SCHEMA``)."""
+        n = events.num_rows
+        cols: dict[str, Any] = {name: events.column(name) for name in events.column_names}
+        domain = registered_domains(events.column("host"))
+        cols["domain"] = domain
+        if self.categories is not None:
+            cols["category"], cols["category_source"] = self.categories.categorise(events.column("host"))
+        if self.ip_map is not None:
+            ip_user, ip_device = attribute(events.column("time"), events.column("client_ip"), self.ip_map)
+            cols["ip_user"] = ip_user
+            cols["device"] = pc.coalesce(pc.cast(events.column("device"), pa.string()), ip_device)
+        else:
+            cols["ip_user"] = pa.nulls(n, pa.string())
+        cols["user"], cols["group"] = people(events.column("user"), cols["ip_user"], self.groups)
+        hours, zone = self.config.working_hours, self.config.site.timezone
+        cols["in_working_hours"] = in_working_hours(events.column("time"), hours, zone)
+        cols["search_terms"] = search_terms(events, domain)
+        for c in ENRICHED_COLUMNS:
+            cols.setdefault(c.name, pa.nulls(n, c.type))
+        return conform(pa.table(cols), ENRICHED_SCHEMA)
+
+
+def _path(text: str, base: Path) -> Path:
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else base / path
