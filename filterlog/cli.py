@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .cli_categories import categories
 from .errors import FilterlogError
 from .workspace import Workspace
 
@@ -142,6 +143,9 @@ def demo(directory: Path, lines: int, seed: int) -> None:
         click.echo(line)
     if result.report.failed:
         sys.exit(1)
+
+
+cli.add_command(categories)
 
 
 def main() -> None:

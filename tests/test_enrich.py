@@ -20,7 +20,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     result = run_demo(out, lines=20_000)
     ws = Workspace(result.workspace)
     events = ds.dataset(ws.events_dir, format="parquet", partitioning="hive").to_table().drop_columns(["date"])
-    enriched = Enricher.from_config(ws.config, ws.root)(events)
+    enriched = Enricher.from_workspace(ws)(events)
     ws.close()
     return result, enriched
 
@@ -57,3 +57,11 @@ def test_domains(demo) -> None:
     _, enriched = demo
     pairs = set(zip(enriched.column("host").to_pylist(), enriched.column("domain").to_pylist(), strict=True))
     assert ("www.nordvpn.com", "nordvpn.com") in pairs or any(d == "nordvpn.com" for _, d in pairs)
+
+
+def test_planted_sites_get_their_categories(demo) -> None:
+    _, enriched = demo
+    cats = dict(zip(enriched.column("domain").to_pylist(), enriched.column("category").to_pylist(), strict=True))
+    assert cats.get("nordvpn.com") == "vpn"
+    assert cats.get("torproject.org") == "tor"
+    assert cats.get("bbc.co.uk") == "allow"

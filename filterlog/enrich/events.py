@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..config import Config
 from ..schema import ENRICHED_COLUMNS, ENRICHED_SCHEMA, conform
+from ..workspace import Workspace
 from .calendar import in_working_hours
 from .domains import registered_domains
 from .identity import IpMap, attribute, load_groups, load_ip_map, people
@@ -46,6 +47,13 @@ class Enricher:
         ip_map = load_ip_map(_path(config.identity.ip_map, base)) if config.identity.ip_map else None
         groups = load_groups(_path(config.identity.groups, base)) if config.identity.groups else {}
         return cls(config, ip_map, groups, categories)
+
+    @classmethod
+    def from_workspace(cls, ws: Workspace) -> Enricher:
+        """Everything a workspace configures: its site config, identity files, shipped and imported lists."""
+        from .categories import Categories
+
+        return cls.from_config(ws.config, ws.root, Categories.load(ws))
 
     def __call__(self, events: pa.Table) -> pa.Table:
         """Events with the enrichment columns added (schema ``ENRICHED_SCHEMA``)."""
