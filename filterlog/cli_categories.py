@@ -67,7 +67,7 @@ def import_(ws: Workspace, path: Path, category: str | None) -> None:
     Nothing is fetched: download the list first. Importing a list of the same name
     again replaces it.
     """
-    from .enrich.categories import import_lists
+    from .enrich.lists import import_lists
 
     result = import_lists(path, ws, category=category)
     click.echo(

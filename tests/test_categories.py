@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from filterlog.cli_categories import categories
 from filterlog.enrich import categories as cat
-from filterlog.enrich.categories import Categories, CategoryError, import_lists
+from filterlog.enrich.categories import Categories, CategoryError
+from filterlog.enrich.lists import import_lists
 from filterlog.errors import FilterlogError
 from filterlog.workspace import Workspace
 
