@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ..schema import empty_events
-from . import _url
+from . import _rows, _url
 from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
 from .squid import squid_action
 
@@ -46,23 +46,26 @@ class SquidCommon(Reader):
         starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
         blank = starts == ends
         out.skipped = int(blank.sum())
-        pieces: list[pa.Table] = []
-        self._rows(block, first_line + np.flatnonzero(~blank), out, pieces)
+        reason = f"not a {self.name} line: fields out of place or missing"
+        pieces = _rows.bisect(block, first_line + np.flatnonzero(~blank), self._read, out, reason)
         if pieces:
             t = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+            t = t.take(pc.sort_indices(t, [("source_line", "ascending")])) if len(pieces) > 1 else t
             out.events = self._events(t, out)
         return out
 
-    def _rows(
-        self, block: bytes, lines: np.ndarray, out: Parsed, pieces: list[pa.Table], escaped: bool = False
-    ) -> None:
-        """Tokenise with Arrow; where the row count disagrees, split the block and retry.
+    def _read(self, data: bytes) -> pa.Table | None:
+        """One row per non-blank line, or None.
 
-        URLs are logged raw, so backslashes are data; only a single line that
-        fails that way is retried with backslash-escaped quotes in its headers.
+        URLs are logged raw, so backslashes are data; only a lone line that fails
+        that way is retried with backslash-escaped quotes in its headers.
         """
-        if not len(lines):
-            return
+        t = self._csv(data, escaped=False)
+        if t is None and data.count(b"\n") <= 8 and sum(1 for x in data.splitlines() if x.strip()) == 1:
+            t = self._csv(data, escaped=True)
+        return t
+
+    def _csv(self, data: bytes, escaped: bool) -> pa.Table | None:
         invalid = 0
 
         def skip(_row: object) -> str:
@@ -73,7 +76,7 @@ class SquidCommon(Reader):
         names = self.columns
         try:
             t = pcsv.read_csv(
-                pa.BufferReader(block),
+                pa.BufferReader(data),
                 read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 22),
                 parse_options=pcsv.ParseOptions(
                     delimiter=" ",
@@ -91,19 +94,8 @@ class SquidCommon(Reader):
                 ),
             )
         except pa.ArrowInvalid:
-            t, invalid = None, 1
-        if t is not None and invalid == 0 and t.num_rows == len(lines):
-            pieces.append(t.append_column("source_line", pa.array(lines)))
-            return
-        if len(lines) == 1:
-            if not escaped:
-                self._rows(block, lines, out, pieces, escaped=True)
-            else:
-                out.reject(lines, f"not a {self.name} line: fields out of place or missing")
-            return
-        cut = _nth_line_end(block, len(lines) // 2)
-        self._rows(block[:cut], lines[: len(lines) // 2], out, pieces)
-        self._rows(block[cut:], lines[len(lines) // 2 :], out, pieces)
+            return None
+        return t if invalid == 0 else None
 
     def _events(self, t: pa.Table, out: Parsed) -> pa.Table:
         lines = np.asarray(t.column("source_line"))
@@ -212,12 +204,3 @@ def _offset_ms(zone: str | None) -> int | None:
         return None
     sign = -1 if m.group(1) == "-" else 1
     return sign * (int(m.group(2)) * 60 + int(m.group(3))) * 60_000
-
-
-def _nth_line_end(block: bytes, n: int) -> int:
-    """Offset just after the n-th non-blank line, so a block splits between lines."""
-    buf = np.frombuffer(block, np.uint8)
-    starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
-    full = np.flatnonzero(ends > starts)
-    nl = np.flatnonzero(buf == 10)
-    return int(nl[full[n - 1]]) + 1
