@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from . import __version__
+from ._cli_util import Group
 from .cli_categories import categories
-from .errors import FilterlogError
 from .workspace import Workspace
 
 
@@ -35,15 +35,7 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except FilterlogError as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="filterlog")
 @click.option(
     "--workspace",

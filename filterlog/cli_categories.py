@@ -8,23 +8,14 @@ it behaves the same mounted under ``filterlog`` or on its own (tests).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from .errors import FilterlogError
+from ._cli_util import Group
 from .workspace import Workspace
 
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except FilterlogError as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-@click.group(cls=_Group)
+@click.group(cls=Group)
 def categories() -> None:
     """Domain category lists: the shipped ones and those imported into the workspace."""
 
