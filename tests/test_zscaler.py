@@ -136,3 +136,22 @@ def test_real_zscaler_file(shared_dir: Path, tmp_path: Path) -> None:
     assert all(r["host"] for r in rows)
     assert_accounted(ws)
     ws.close()
+
+
+def test_grown_csv_feed_keeps_its_header(tmp_path: Path) -> None:
+    """Lines appended after the header was read in an earlier run still use the header's field order."""
+    from filterlog.workspace import Workspace
+
+    lines = (SAMPLES / "zscaler-web-csv.log").read_bytes().splitlines(keepends=True)
+    header = next(i for i, x in enumerate(lines) if x.startswith(b"time,"))
+    log = tmp_path / "nss.csv"
+    log.write_bytes(b"".join(lines[: header + 1]))
+    ws = Workspace(tmp_path / "ws")
+    try:
+        first = ingest(ws, [log], fmt="zscaler-csv").files[0]
+        log.write_bytes(b"".join(lines))
+        grown = ingest(ws, [log], fmt="zscaler-csv").files[0]
+        assert grown.quarantined == 0, grown
+        assert first.events + grown.events == len(event_rows(ws)) == len(lines) - 1 - header + first.events
+    finally:
+        ws.close()

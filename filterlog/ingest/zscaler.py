@@ -70,6 +70,9 @@ _CSV_DATA = re.compile(rb'^"?' + _CTIME + rb'"?[\t,].*[\t,]"?(?:Allowed|Blocked|
 _KNOWN = {a.lower() for names in ALIASES.values() for a in names}
 
 
+_ACTION_LINE = re.compile(rb"(?im)^[^\n]*\baction\b[^\n]*$")
+
+
 def _header_names(line: bytes) -> list[str] | None:
     """Field names if ``line`` is a header naming at least a time, a URL and an action field."""
     delim = b"\t" if b"\t" in line else b","
@@ -113,6 +116,7 @@ class ZscalerCsv(Reader):
 
     def __init__(self, timezone: str = "UTC") -> None:
         super().__init__(timezone)
+        self._primed: list[str] | None = None
         self._after: dict[int, list[str] | None] = {}
         """First line of the next block → the field names in force there (None: no header yet)."""
         self._cond = threading.Condition()
@@ -132,7 +136,7 @@ class ZscalerCsv(Reader):
         finds its own header lines (cheap) and publishes the names in force at
         its end; a later block waits only for that, not for the parse before
         it. A resumed file (its header read in an earlier run) waits 1 s once
-        and then reads with the default names.
+        and then reads with the header ``prime`` saw, or the default names.
         """
         block, repaired, _ = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
@@ -175,12 +179,21 @@ class ZscalerCsv(Reader):
             out.events = _events(t, out, self.name)
         return out
 
+    def prime(self, before: bytes) -> None:
+        """Remember the last header line of content read in an earlier run (a grown file)."""
+        for found in reversed(_ACTION_LINE.findall(before)):  # a C-speed scan: data lines rarely say "action"
+            names = _header_names(found.strip())
+            if names is not None:
+                self._primed = names
+                return
+
     def _start(self, first_line: int) -> list[str] | None:
         """The header names in force where this block starts (waits for the block before it)."""
         with self._cond:
             if first_line == 1:
                 return None
-            self._cond.wait_for(lambda: first_line in self._after, timeout=1.0)
+            if not self._cond.wait_for(lambda: first_line in self._after, timeout=1.0):
+                return self._primed  # the first block of a resumed file: its header came earlier
             return self._after.get(first_line)
 
 
