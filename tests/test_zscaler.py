@@ -140,8 +140,6 @@ def test_real_zscaler_file(shared_dir: Path, tmp_path: Path) -> None:
 
 def test_grown_csv_feed_keeps_its_header(tmp_path: Path) -> None:
     """Lines appended after the header was read in an earlier run still use the header's field order."""
-    from filterlog.workspace import Workspace
-
     lines = (SAMPLES / "zscaler-web-csv.log").read_bytes().splitlines(keepends=True)
     header = next(i for i, x in enumerate(lines) if x.startswith(b"time,"))
     log = tmp_path / "nss.csv"
