@@ -17,8 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..schema import empty_events
 from . import _spans
-from .base import Parsed, line_bounds
+from .base import Parsed, clean, line_bounds
 
 
 @dataclass
@@ -33,10 +34,12 @@ class Lines:
     blank: np.ndarray
 
     @classmethod
-    def of(cls, block: bytes, first_line: int) -> Lines:
-        """Cut a block (whole lines, newline-terminated) into lines."""
+    def of(cls, block: bytes, first_line: int, newlines: np.ndarray | None = None) -> Lines:
+        """Cut a block (whole lines, newline-terminated) into lines; pass ``newlines`` if already found."""
         buf = _spans.padded(block)
-        starts, ends = line_bounds(buf, np.flatnonzero(buf[: len(block)] == 10))
+        if newlines is None:
+            newlines = np.flatnonzero(buf[: len(block)] == 10)
+        starts, ends = line_bounds(buf, newlines)
         numbers = np.arange(len(starts), dtype=np.int64) + first_line
         return cls(buf, starts, ends, numbers, starts == ends)
 
@@ -45,6 +48,16 @@ class Lines:
         if mask is None:
             return _spans.strings(self.buf, self.starts, self.ends)
         return _spans.strings(self.buf, self.starts[mask], self.ends[mask])
+
+
+def begin(block: bytes, first_line: int) -> tuple[bytes, Parsed, Lines]:
+    """What every vendor reader does first: clean the block, cut it into lines, count the blank ones."""
+    if block and not block.endswith(b"\n"):
+        block += b"\n"  # the pipeline never passes such a block; a direct caller may
+    block, repaired, newlines = clean(block)
+    lines = Lines.of(block, first_line, newlines)
+    out = Parsed(empty_events(), repaired=repaired, skipped=int(lines.blank.sum()))
+    return block, out, lines
 
 
 def bisect(
@@ -116,10 +129,3 @@ def integers(col: pa.Array | pa.ChunkedArray, typ: pa.DataType | None = None) ->
     digits = 4 if typ == pa.int16() else 18
     ok = pc.fill_null(pc.match_substring_regex(col, rf"^\d{{1,{digits}}}$"), False)
     return pc.cast(pc.if_else(ok, col, pa.scalar(None, pa.string())), typ)
-
-
-def where_ok(reasons: dict[int, str], ok: np.ndarray, why: str, good: np.ndarray) -> None:
-    """Note ``why`` for the first failure of each still-good row, and clear it from ``good``."""
-    for i in np.flatnonzero(~ok & good):
-        reasons[int(i)] = why
-    good &= ok

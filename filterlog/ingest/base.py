@@ -44,6 +44,31 @@ class Parsed:
             self.bad_reasons.extend(reason)
 
 
+class Checks:
+    """Row validation for one parsed table: the first reason each row fails, and which rows are still good."""
+
+    def __init__(self, n: int) -> None:
+        self.good = np.ones(n, dtype=bool)
+        self.reasons: dict[int, str] = {}
+
+    def require(self, ok: np.ndarray, why: str) -> None:
+        """Rows where ``ok`` is False fail with ``why``, unless an earlier check failed them already."""
+        for i in np.flatnonzero(~ok & self.good):
+            self.reasons[int(i)] = why
+        self.good &= ok
+
+    @property
+    def failed(self) -> bool:
+        """Whether any row failed."""
+        return bool(self.reasons)
+
+    def reject(self, out: Parsed, lines: np.ndarray) -> pa.Array:
+        """Quarantine the failed rows (``lines`` are their line numbers); the mask of rows to keep."""
+        bad = sorted(self.reasons)
+        out.reject(lines[bad], [self.reasons[i] for i in bad])
+        return pa.array(self.good)
+
+
 class Reader:
     """A log format. Subclasses set ``name`` and ``description`` and implement the two methods.
 

@@ -21,10 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema import empty_events
-from . import _spans, _url
+from . import _rows, _spans, _url
 from ._w3c_values import w3c_action
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
+from .base import Parsed, Reader, constant, dash_to_null, share_matching, table, users
 
 _PREFIX = (
     r"^(?P<time>\d{1,11}(?:\.\d{1,6})?) +(?P<elapsed>\d{1,18}) +(?P<client>\S+) "
@@ -56,22 +55,12 @@ class BlueCoatSquid(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line that does not fit the layout is quarantined with a reason."""
-        block, repaired, _ = clean(block)
-        out = Parsed(empty_events(), repaired=repaired)
-        raw = np.frombuffer(block, np.uint8)
-        nl = np.flatnonzero(raw == 10)
-        if block and not block.endswith(b"\n"):
-            nl = np.append(nl, len(block))
-        if not len(nl):
-            return out
-        starts, ends = line_bounds(_spans.padded(raw), nl)
-        blank = ends == starts
-        out.skipped = int(blank.sum())
+        block, out, text = _rows.begin(block, first_line)
+        buf, starts, ends, blank = text.buf, text.starts, text.ends, text.blank
         keep = np.flatnonzero(~blank)
         lines = keep + first_line
         if not len(keep):
             return out
-        buf = _spans.padded(raw)
         fast, got = _fast(buf, starts[keep], ends[keep]) if self._fast_path else (np.zeros(len(keep), bool), {})
         pieces = [self._events(got, lines[fast])] if fast.any() else []
         slow = np.flatnonzero(~fast)

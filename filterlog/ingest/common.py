@@ -17,7 +17,7 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _rows, _url
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
+from .base import Checks, Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
 from .squid import squid_action
 
 _DICT = pa.dictionary(pa.int32(), pa.string())
@@ -99,8 +99,7 @@ class SquidCommon(Reader):
 
     def _events(self, t: pa.Table, out: Parsed) -> pa.Table:
         lines = np.asarray(t.column("source_line"))
-        good = np.ones(t.num_rows, dtype=bool)
-        reasons: dict[int, str] = {}
+        checks = Checks(t.num_rows)
 
         date = pc.dictionary_encode(pc.utf8_ltrim(t.column("date"), "[")).combine_chunks()
         parsed = pc.strptime(date.dictionary, format="%d/%b/%Y:%H:%M:%S", unit="ms", error_is_null=True)
@@ -110,26 +109,18 @@ class SquidCommon(Reader):
         off = np.asarray([o if o is not None else 0 for o in offs], np.int64)[np.asarray(zone.indices)]
         zone_ok = np.asarray([o is not None for o in offs], bool)[np.asarray(zone.indices)]
         time_ok = (local_ms >= 0) & zone_ok
-        for i in np.flatnonzero(~time_ok):
-            reasons[int(i)] = "bad [date:time zone] field"
-        good &= time_ok
+        checks.require(time_ok, "bad [date:time zone] field")
 
         status_ok = np.asarray(pc.fill_null(pc.match_substring_regex(t.column("status"), r"^\d{3}$"), False))
         bytes_txt = pc.if_else(pc.equal(t.column("bytes"), "-"), "0", t.column("bytes"))
         bytes_ok = np.asarray(pc.fill_null(pc.utf8_is_digit(bytes_txt), False))
-        for i in np.flatnonzero(~(status_ok & bytes_ok) & good):
-            reasons[int(i)] = "bad status or bytes field"
-        good &= status_ok & bytes_ok
+        checks.require(status_ok & bytes_ok, "bad status or bytes field")
         request = pc.split_pattern(t.column("request"), " ", max_splits=2)
         req_len = np.asarray(pc.list_value_length(request))
-        for i in np.flatnonzero((req_len < 2) & good):
-            reasons[int(i)] = "request line is not 'METHOD URL [PROTOCOL]'"
-        good &= req_len >= 2
+        checks.require(req_len >= 2, "request line is not 'METHOD URL [PROTOCOL]'")
 
-        if reasons:
-            idx = sorted(reasons)
-            out.reject(lines[idx], [reasons[i] for i in idx])
-            keep = pa.array(good)
+        if checks.failed:
+            keep, good = checks.reject(out, lines), checks.good
             t, request = t.filter(keep), request.filter(keep)
             local_ms, off, lines = local_ms[good], off[good], lines[good]
         n = t.num_rows

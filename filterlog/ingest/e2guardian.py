@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 from ..schema import empty_events
 from . import _rows, _url
-from .base import Parsed, Reader, clean, constant, local_to_utc, share_matching, table, users
+from .base import Checks, Parsed, Reader, constant, local_to_utc, share_matching, table, users
 
 _WHEN = r"\d{4}\.\d{1,2}\.\d{1,2} \d{1,2}:\d{2}:\d{2}"
 _EPOCH = r"\d{9,11}(?:\.\d{1,6})?"
@@ -74,10 +74,7 @@ class E2Guardian(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line in none of the layouts is quarantined."""
-        block, repaired, _ = clean(block)
-        out = Parsed(empty_events(), repaired=repaired)
-        lines = _rows.Lines.of(block, first_line)
-        out.skipped = int(lines.blank.sum())
+        block, out, lines = _rows.begin(block, first_line)
         text = lines.strings(~lines.blank)
         nums = lines.numbers[~lines.blank]
         if not len(nums):
@@ -128,8 +125,7 @@ class E2Guardian(Reader):
 
     def _events(self, t: pa.Table, out: Parsed) -> pa.Table:
         lines = np.asarray(t.column("source_line"))
-        good = np.ones(t.num_rows, dtype=bool)
-        reasons: dict[int, str] = {}
+        checks = Checks(t.num_rows)
         when = pc.fill_null(t.column("when"), "")
         local = pc.strptime(when, format="%Y.%m.%d %H:%M:%S", unit="ms", error_is_null=True)
         epoch = t.column("epoch")
@@ -138,15 +134,13 @@ class E2Guardian(Reader):
         ms = pc.cast(pc.round(pc.multiply(secs, 1000.0)), pa.int64())
         local = local_to_utc(local, self.timezone)
         time = pc.coalesce(local, pc.cast(ms, pa.timestamp("ms", tz="UTC")))
-        _rows.where_ok(reasons, np.asarray(pc.is_valid(time)), "bad time field", good)
+        checks.require(np.asarray(pc.is_valid(time)), "bad time field")
         status = _rows.integers(t.column("code"), pa.int16())
-        _rows.where_ok(reasons, np.asarray(pc.is_valid(status)), "HTTP status is not a number", good)
-        _rows.where_ok(reasons, np.asarray(pc.not_equal(t.column("url"), "")), "empty URL", good)
-        if reasons:
-            idx = sorted(reasons)
-            out.reject(lines[idx], [reasons[i] for i in idx])
-            keep = pa.array(good)
-            t, time, status, lines = t.filter(keep), time.filter(keep), status.filter(keep), lines[good]
+        checks.require(np.asarray(pc.is_valid(status)), "HTTP status is not a number")
+        checks.require(np.asarray(pc.not_equal(t.column("url"), "")), "empty URL")
+        if checks.failed:
+            keep = checks.reject(out, lines)
+            t, time, status, lines = t.filter(keep), time.filter(keep), status.filter(keep), lines[checks.good]
         n = t.num_rows
         if n == 0:
             return empty_events()

@@ -20,7 +20,7 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _spans, _url
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
+from .base import Checks, Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
 
 _SNIFF = re.compile(
     rb"^\d{9,11}\.\d{3} +\d+ \S+ [A-Z][A-Z0-9_]*/\d{3} \d+ \S+ \S+ \S+ [A-Z][A-Z0-9_]*/\S+ \S+\s*(?:$|\"|\[)"
@@ -209,13 +209,10 @@ class SquidNative(Reader):
         return self._columns(cols, lines, out)
 
     def _columns(self, t: pa.Table, lines: np.ndarray, out: Parsed) -> pa.Table:
-        good = np.ones(t.num_rows, dtype=bool)
-        reasons: dict[int, str] = {}
+        checks = Checks(t.num_rows)
         t, num_bad = _numbers(t)
         for name, bad in num_bad.items():
-            for i in np.flatnonzero(bad & good):
-                reasons[int(i)] = f"bad {name} field"
-            good &= ~bad
+            checks.require(~bad, f"bad {name} field")
 
         code = t.column("code").combine_chunks()
         code_vals = code.dictionary.to_pylist()
@@ -224,30 +221,16 @@ class SquidNative(Reader):
         status_d = pa.array([int(p.group(2)) or None if p else None for p in parsed], pa.int16())  # 000: none
         action_d = pa.array([squid_action(p.group(1), int(p.group(2))) if p else None for p in parsed], pa.string())
         code_ok = np.asarray([p is not None for p in parsed], dtype=bool)[np.asarray(code.indices)]
-        for i in np.flatnonzero(~code_ok & good):
-            reasons[int(i)] = "result field is not CODE/status (fields out of place?)"
-        good &= code_ok
-
+        checks.require(code_ok, "result field is not CODE/status (fields out of place?)")
         if "hier" in t.column_names:
             hier_ok = np.asarray(pc.fill_null(pc.match_substring(t.column("hier"), "/"), False))
-            for i in np.flatnonzero(~hier_ok & good):
-                reasons[int(i)] = "hierarchy field is not CODE/peer (a user name with spaces?)"
-            good &= hier_ok
-
+            checks.require(hier_ok, "hierarchy field is not CODE/peer (a user name with spaces?)")
         ms = np.round(np.asarray(t.column("time")) * 1000.0)
-        in_range = (ms >= _MIN_MS) & (ms < _MAX_MS)
-        for i in np.flatnonzero(~in_range & good):
-            reasons[int(i)] = "time outside 1990-2099"
-        good &= in_range
+        checks.require((ms >= _MIN_MS) & (ms < _MAX_MS), "time outside 1990-2099")
 
-        if reasons:
-            bad_idx = sorted(reasons)
-            out.reject(lines[bad_idx], [reasons[i] for i in bad_idx])
-            keep = pa.array(good)
-            t = t.filter(keep)
-            code = code.filter(keep)
-            ms = ms[good]
-            lines = lines[good]
+        if checks.failed:
+            keep, good = checks.reject(out, lines), checks.good
+            t, code, ms, lines = t.filter(keep), code.filter(keep), ms[good], lines[good]
         idx = code.indices
         method = t.column("method")
         connect = np.asarray(pc.equal(method.cast(pa.string()), "CONNECT").fill_null(False))

@@ -20,9 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema import empty_events
-from . import _spans, _url
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
+from . import _rows, _spans, _url
+from .base import Parsed, Reader, constant, dash_to_null, share_matching, table, users
 from .squid import squid_action
 
 LINE = (
@@ -51,17 +50,8 @@ class SquidExtended(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line that does not fit is quarantined with a reason."""
-        block, repaired, _ = clean(block)
-        out = Parsed(empty_events(), repaired=repaired)
-        raw = _spans.padded(block)
-        nl = np.flatnonzero(raw[: len(block)] == 10)
-        if block and not block.endswith(b"\n"):
-            nl = np.append(nl, len(block))
-        if not len(nl):
-            return out
-        starts, ends = line_bounds(raw, nl)
-        blank = ends == starts
-        out.skipped = int(blank.sum())
+        block, out, text = _rows.begin(block, first_line)
+        raw, starts, ends, blank = text.buf, text.starts, text.ends, text.blank
         keep = np.flatnonzero(~blank)
         if not len(keep):
             return out

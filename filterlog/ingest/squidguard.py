@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from ..schema import empty_events
 from . import _rows, _url
-from .base import Parsed, Reader, clean, constant, local_to_utc, table, users
+from .base import Parsed, Reader, constant, local_to_utc, table, users
 
 _PREFIX = r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \[(?P<pid>\d+)\] "
 _REQUEST = (
@@ -56,9 +56,7 @@ class SquidGuard(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; squidGuard messages are skipped, other lines quarantined."""
-        block, repaired, _ = clean(block)
-        out = Parsed(empty_events(), repaired=repaired)
-        lines = _rows.Lines.of(block, first_line)
+        block, out, lines = _rows.begin(block, first_line)
         text = lines.strings(~lines.blank)
         nums = lines.numbers[~lines.blank]
         found = pc.extract_regex(text, _REQUEST)
@@ -66,7 +64,7 @@ class SquidGuard(Reader):
         stamped = np.asarray(pc.fill_null(pc.match_substring_regex(text, _PREFIX), False))
         request = np.asarray(pc.fill_null(pc.match_substring_regex(text, _PREFIX + r"Request\("), False))
         message = stamped & ~request
-        out.skipped = int(lines.blank.sum()) + int(message.sum())
+        out.skipped += int(message.sum())
         bad = ~ok & ~message
         if bad.any():
             out.reject(nums[bad], "not a squidGuard request line")

@@ -30,7 +30,7 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _rows, _url
-from .base import Parsed, Reader, clean, constant, share_matching, table, users
+from .base import Checks, Parsed, Reader, clean, constant, share_matching, table, users
 
 _SNIFF = re.compile(rb'^"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"(?:, ?"[^"]*"){5}, ?"[A-Z_]+"(?:, ?"[^"]*"){24}')
 _SPACED = re.compile(rb'",[ \t]+"')
@@ -94,18 +94,15 @@ class Umbrella(Reader):
 
     def _events(self, t: pa.Table, out: Parsed) -> pa.Table:
         lines = np.asarray(t.column("source_line"))
-        good = np.ones(t.num_rows, dtype=bool)
-        reasons: dict[int, str] = {}
+        checks = Checks(t.num_rows)
         time = pc.strptime(t.column("time"), format="%Y-%m-%d %H:%M:%S", unit="ms", error_is_null=True)
-        _rows.where_ok(reasons, np.asarray(pc.is_valid(time)), "bad timestamp (expected YYYY-MM-DD HH:MM:SS)", good)
+        checks.require(np.asarray(pc.is_valid(time)), "bad timestamp (expected YYYY-MM-DD HH:MM:SS)")
         client = pc.coalesce(_rows.blank_to_null(t.column("internal_ip")), _rows.blank_to_null(t.column("external_ip")))
-        _rows.where_ok(reasons, np.asarray(pc.is_valid(client)), "no internal or external client IP", good)
-        _rows.where_ok(reasons, np.asarray(pc.not_equal(t.column("url"), "")), "empty URL", good)
-        if reasons:
-            idx = sorted(reasons)
-            out.reject(lines[idx], [reasons[i] for i in idx])
-            keep = pa.array(good)
-            t, time, client, lines = t.filter(keep), time.filter(keep), client.filter(keep), lines[good]
+        checks.require(np.asarray(pc.is_valid(client)), "no internal or external client IP")
+        checks.require(np.asarray(pc.not_equal(t.column("url"), "")), "empty URL")
+        if checks.failed:
+            keep = checks.reject(out, lines)
+            t, time, client, lines = t.filter(keep), time.filter(keep), client.filter(keep), lines[checks.good]
         n = t.num_rows
         if n == 0:
             return empty_events()

@@ -28,7 +28,7 @@ from ..schema import empty_events
 from . import _url
 from ._w3c_values import actions, build_url, epoch_ms, integers, parts, stamp_ms
 from ._w3c_values import w3c_action as w3c_action  # re-exported: the vocabulary mapping other readers share
-from .base import Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
+from .base import Checks, Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
 
 _NAMES = {
     # role: the W3C field names that give it (lower case); the first in a header wins
@@ -235,21 +235,13 @@ class W3CReader(Reader):
             col["datetime"],
         )
         ms = np.where(ms >= 0, ms, stamp_ms(stamp))
-        good = (ms >= _MIN_MS) & (ms < _MAX_MS)
-        reasons = {int(i): "no valid date/time" for i in np.flatnonzero(~good)}
-        client = np.asarray(pc.is_valid(col["client_ip"]))
-        for i in np.flatnonzero(~client & good):
-            reasons[int(i)] = "the #Fields: header names no c-ip"
-        good &= client
+        checks = Checks(t.num_rows)
+        checks.require((ms >= _MIN_MS) & (ms < _MAX_MS), "no valid date/time")
+        checks.require(np.asarray(pc.is_valid(col["client_ip"])), "the #Fields: header names no c-ip")
         url = build_url(col)
-        has_url = np.asarray(pc.is_valid(url))
-        for i in np.flatnonzero(~has_url & good):
-            reasons[int(i)] = "no URL (cs-uri / cs-url, or cs-host) in this line"
-        good &= has_url
-        if reasons:
-            bad = sorted(reasons)
-            out.reject(lines[bad], [reasons[i] for i in bad])
-            keep = pa.array(good)
+        checks.require(np.asarray(pc.is_valid(url)), "no URL (cs-uri / cs-url, or cs-host) in this line")
+        if checks.failed:
+            keep, good = checks.reject(out, lines), checks.good
             t, url, ms, lines = t.filter(keep), url.filter(keep), ms[good], lines[good]
             col = {name: t.column(name) for name in ROLES}
         n = t.num_rows

@@ -38,7 +38,7 @@ import pyarrow.json as pjson
 
 from ..schema import empty_events
 from . import _rows, _url
-from .base import Parsed, Reader, clean, constant, share_matching, table, users
+from .base import Checks, Parsed, Reader, constant, share_matching, table, users
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "time": ("time", "datetime"),
@@ -96,10 +96,7 @@ class ZscalerJson(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines with Arrow's JSON reader; lines it cannot read are quarantined."""
-        block, repaired, _ = clean(block)
-        out = Parsed(empty_events(), repaired=repaired)
-        lines = _rows.Lines.of(block, first_line)
-        out.skipped = int(lines.blank.sum())
+        block, out, lines = _rows.begin(block, first_line)
         pieces = _rows.bisect(block, lines.numbers[~lines.blank], _read_json, out, "not a JSON object per line")
         t = _rows.concat([_flatten(p) for p in pieces])
         if t is not None:
@@ -138,9 +135,7 @@ class ZscalerCsv(Reader):
         it. A resumed file (its header read in an earlier run) waits 1 s once
         and then reads with the header ``prime`` saw, or the default names.
         """
-        block, repaired, _ = clean(block)
-        out = Parsed(empty_events(), repaired=repaired)
-        lines = _rows.Lines.of(block, first_line)
+        block, out, lines = _rows.begin(block, first_line)
         text = lines.strings(~lines.blank)
         nums = lines.numbers[~lines.blank]
         head = np.asarray(
@@ -153,7 +148,7 @@ class ZscalerCsv(Reader):
         with self._cond:
             self._after[first_line + len(lines.numbers)] = end
             self._cond.notify_all()
-        out.skipped = int(lines.blank.sum()) + sum(n is not None for n in names_here)
+        out.skipped += sum(n is not None for n in names_here)
         bad_head = header_at[[n is None for n in names_here]] if len(header_at) else header_at
         if len(bad_head):
             out.reject(nums[bad_head], "header line without time, URL and action fields")
@@ -299,18 +294,15 @@ def _decoded(col: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 def _events(t: pa.Table, out: Parsed, fmt: str) -> pa.Table:
     lines = np.asarray(t.column("source_line"))
-    good = np.ones(t.num_rows, dtype=bool)
-    reasons: dict[int, str] = {}
+    checks = Checks(t.num_rows)
     text = pc.replace_substring(pc.fill_null(t.column("time"), ""), "  ", " 0")  # a space-padded day
     time = pc.strptime(text, format="%a %b %d %H:%M:%S %Y", unit="ms", error_is_null=True)
-    _rows.where_ok(reasons, np.asarray(pc.is_valid(time)), "bad or missing time (not 'Fri Dec 31 07:07:07 2021')", good)
-    _rows.where_ok(reasons, np.asarray(pc.is_valid(t.column("url"))), "no URL field (eurl/url)", good)
-    _rows.where_ok(reasons, np.asarray(pc.is_valid(t.column("client_ip"))), "no client IP field (cip/ClientIP)", good)
-    if reasons:
-        idx = sorted(reasons)
-        out.reject(lines[idx], [reasons[i] for i in idx])
-        keep = pa.array(good)
-        t, time, lines = t.filter(keep), time.filter(keep), lines[good]
+    checks.require(np.asarray(pc.is_valid(time)), "bad or missing time (not 'Fri Dec 31 07:07:07 2021')")
+    checks.require(np.asarray(pc.is_valid(t.column("url"))), "no URL field (eurl/url)")
+    checks.require(np.asarray(pc.is_valid(t.column("client_ip"))), "no client IP field (cip/ClientIP)")
+    if checks.failed:
+        keep = checks.reject(out, lines)
+        t, time, lines = t.filter(keep), time.filter(keep), lines[checks.good]
     n = t.num_rows
     if n == 0:
         return empty_events()
