@@ -27,7 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import data, people, planted
+from . import data, people, planter
+from .planter import MIN_USERS
 
 __all__ = ["DemoDay", "generate_day"]
 
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 
 CHUNK_LINES = 250_000
 """Background lines built and written per step; bounds memory to a few hundred MB."""
-MIN_USERS = 80
-"""The planted scenarios need 43 distinct users, plus a background population."""
 _REF_LINES_PER_USER = 3_000
 """Above this many lines per user, per-line byte sizes shrink so daily volumes stay real."""
 
@@ -428,41 +427,6 @@ def _emit(
     out.write(buf[offsets[prev] : offsets[-1]])
 
 
-# --- planted scenarios ----------------------------------------------------------------------
-
-
-def _plant(
-    pop: people.Population, minute_ms: np.ndarray, seed: int, day: date, tz: str
-) -> tuple[list[tuple[int, str]], dict]:
-    """Play each planted scenario with its own ordinary user; return the lines (by time) and the answer key."""
-    order = np.random.default_rng([seed, 2]).permutation(len(pop.slot_ip))
-    windows = np.array([data.DEVICE_KINDS[k][2] for k in pop.slot_kind])[order]
-    free = (pop.slot_user_a == pop.slot_user_b)[order]  # not a shared device
-    role = pop.slot_staff[order]
-    # first choice: same role on a Windows device; then same role; then anyone on an unshared device
-    ranked = {s: [*order[free & (role == s) & windows], *order[free & (role == s)], *order[free]] for s in (1, 0)}
-    used: set[int] = set()
-    planter = planted.Planter(minute_ms.tolist(), seed)
-    rules: dict[str, dict[str, list[dict]]] = {r: {"planted": [], "decoys": []} for r in planted.RULE_IDS}
-    for spec in planted.PLANTED:
-        slot = next((int(s) for s in ranked[int(spec.staff)] if int(s) not in used), None)
-        if slot is None:
-            raise ValueError(f"too few users for the planted scenarios (need {MIN_USERS})")
-        used.add(slot)
-        user = pop.slot_user_a[slot]
-        planter.ip, planter.user = pop.slot_ip[slot], pop.names[user]
-        planter.ua = data.DEVICE_KINDS[pop.slot_kind[slot]][1]
-        first = len(planter.lines)
-        spec.scenario(planter)
-        times = [ms for ms, _ in planter.lines[first:]]
-        rules[spec.rule]["planted" if spec.role == "planted" else "decoys"].append({
-            "user": pop.names[user], "ip": pop.slot_ip[slot], "group": pop.groups[user], "what": spec.what,
-            "start": people.iso(min(times)), "end": people.iso(max(times)), "lines": len(times),
-        })  # fmt: skip
-    planter.lines.sort(key=lambda p: p[0])
-    return planter.lines, {"day": day.isoformat(), "timezone": tz, "rules": rules}
-
-
 # --- entry point ----------------------------------------------------------------------------
 
 
@@ -491,7 +455,7 @@ def generate_day(
     rng = np.random.default_rng([seed, 0])
     minute_ms = people.minute_ms(day, timezone)
     pop = people.population(rng, users, minute_ms)
-    planted, key = _plant(pop, minute_ms, seed, day, timezone)
+    planted, key = planter.plant(pop, minute_ms, seed, day, timezone)
     if lines < len(planted) + 100:
         raise ValueError(f"lines must be at least {len(planted) + 100} (got {lines})")
     d = _background_day(rng, lines - len(planted), minute_ms, pop)

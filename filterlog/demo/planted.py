@@ -7,60 +7,17 @@ so the rules' tests can check that findings name every planted user and no decoy
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-from .data import forwarded, hms, server_ip
+from .data import hms
 
-
-class Planter:
-    """Writes planted lines one at a time, as one user on one device; scenarios call its methods."""
-
-    def __init__(self, minute_ms: Sequence[int], seed: int) -> None:
-        self.minute_ms = minute_ms
-        """Epoch ms at the start of each local minute of the day."""
-        self.rand = random.Random(seed)
-        self.lines: list[tuple[int, str]] = []
-        """(epoch ms, line) in the order written."""
-        self.ip = self.user = self.ua = "-"
-
-    def jitter(self, lo: float, hi: float) -> float:
-        """Return a seeded uniform random number in [lo, hi)."""
-        return self.rand.uniform(lo, hi)
-
-    def get(self, at: float, url: str, nbytes: int, *, code: str = "TCP_MISS/200", mime: str = "text/html",
-            elapsed: int | None = None, ref: str = "-", method: str = "GET", ua: str | None = None,
-            anon: bool = False) -> None:  # fmt: skip
-        """Log an HTTP(S) request that ended at ``at`` (local seconds after midnight)."""
-        ms = int(self.jitter(40, 900)) if elapsed is None else elapsed
-        mime = "-" if code.endswith(("/304", "/204")) else mime
-        self._line(at, ms, code, nbytes, method, url, urlsplit(url).hostname or "", mime, ref, ua or self.ua, anon)
-
-    def connect(self, at: float, hostport: str, nbytes: int, *, elapsed: int = 30_000, code: str = "TCP_TUNNEL/200",
-                anon: bool = False) -> None:  # fmt: skip
-        """Log a CONNECT tunnel that closed at ``at``."""
-        mime = "text/html" if code.startswith("TCP_DENIED") else "-"
-        self._line(at, elapsed, code, nbytes, "CONNECT", hostport, hostport.rsplit(":", 1)[0], mime, "-", self.ua, anon)
-
-    def deny(self, at: float, target: str, *, method: str = "GET", ref: str = "-") -> None:
-        """Log a request the filter blocked (TCP_DENIED/403, a block page)."""
-        host = (urlsplit(target).hostname or "") if "://" in target else target.rsplit(":", 1)[0]
-        self._line(at, int(self.jitter(0, 3)), "TCP_DENIED/403", int(self.jitter(3400, 4100)), method, target, host,
-                   "text/html", ref, self.ua, False)  # fmt: skip
-
-    def _line(self, at: float, ms: int, code: str, nbytes: int, method: str, url: str, host: str, mime: str,
-              ref: str, ua: str, anon: bool) -> None:  # fmt: skip
-        minute = min(int(at // 60), 1439)
-        t = int(self.minute_ms[minute] + round((at - minute * 60) * 1000))
-        hier = f"HIER_DIRECT/{server_ip(host)}" if forwarded(code) else "HIER_NONE/-"
-        user = "-" if anon else self.user
-        fields = f"{t // 1000}.{t % 1000:03d} {ms:6d} {self.ip} {code} {nbytes} {method} {url} {user} {hier} {mime}"
-        self.lines.append((t, f'{fields} "{ref}" "{ua}"\n'))
+if TYPE_CHECKING:
+    from .planter import Planter
 
 
-Scenario = Callable[[Planter], None]
+Scenario = Callable[["Planter"], None]
 
 
 def _bursts(e: Planter, starts: Sequence[str], targets: Sequence[str]) -> None:

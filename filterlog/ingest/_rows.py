@@ -1,6 +1,6 @@
-"""Block plumbing shared by the vendor readers (Umbrella, Zscaler, E2Guardian, squidGuard).
+"""Block plumbing shared by the readers: clean and cut a block, bisect tokeniser failures, join pieces.
 
-Those readers hand a whole block to a C++ tokeniser (Arrow's CSV or JSON
+The readers hand a whole block to a C++ tokeniser (Arrow's CSV or JSON
 reader, or an RE2 regex over a string column of lines). The tokeniser is fast
 but all-or-nothing, so the Python side only has to answer three questions
 without a per-line loop: which lines are blank, what are their numbers, and

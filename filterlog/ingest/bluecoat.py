@@ -68,9 +68,9 @@ class BlueCoatSquid(Reader):
             got, good = self._regex(_spans.strings(buf, starts[keep][slow], ends[keep][slow]), lines[slow], out)
             if good.any():
                 pieces.append(self._events(got, lines[slow][good]))
-        if pieces:
-            t = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
-            out.events = t.take(pc.sort_indices(t, [("source_line", "ascending")])) if len(pieces) > 1 else t
+        t = _rows.concat(pieces)
+        if t is not None:
+            out.events = t
         return out
 
     _fast_path = True

@@ -48,9 +48,8 @@ class SquidCommon(Reader):
         out.skipped = int(blank.sum())
         reason = f"not a {self.name} line: fields out of place or missing"
         pieces = _rows.bisect(block, first_line + np.flatnonzero(~blank), self._read, out, reason)
-        if pieces:
-            t = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
-            t = t.take(pc.sort_indices(t, [("source_line", "ascending")])) if len(pieces) > 1 else t
+        t = _rows.concat(pieces)
+        if t is not None:
             out.events = self._events(t, out)
         return out
 

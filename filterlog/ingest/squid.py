@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ..schema import empty_events
-from . import _spans, _url
+from . import _rows, _spans, _url
 from .base import Checks, Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
 
 _SNIFF = re.compile(
@@ -190,14 +190,8 @@ class SquidNative(Reader):
             mine = layout == width
             if mine.any():
                 tables.append(self._layout(data, width, lines[mine], out, nonblank))
-        events = [t for t in tables if t.num_rows]
-        if not events:
-            out.events = empty_events()
-        elif len(events) == 1:
-            out.events = events[0]
-        else:
-            merged = pa.concat_tables(events, promote_options="none")
-            out.events = merged.take(pc.sort_indices(merged, [("source_line", "ascending")]))
+        merged = _rows.concat([t for t in tables if t.num_rows])
+        out.events = merged if merged is not None else empty_events()
         return out
 
     def _layout(self, data: pa.Buffer, width: int, lines: np.ndarray, out: Parsed, nonblank: int) -> pa.Table:

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ..schema import empty_events
-from . import _url
+from . import _rows, _url
 from ._w3c_values import actions, build_url, epoch_ms, integers, parts, stamp_ms
 from ._w3c_values import w3c_action as w3c_action  # re-exported: the vocabulary mapping other readers share
 from .base import Checks, Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
@@ -150,10 +150,8 @@ class W3CReader(Reader):
                 out.reject(idx + first_line, "no #Fields: header before this line")
                 continue
             self._rows(lines, idx, names, first_line, out, pieces)
-        if pieces:
-            t = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
-            if len(pieces) > 1:
-                t = t.take(pc.sort_indices(t, [("source_line", "ascending")]))
+        t = _rows.concat(pieces)
+        if t is not None:
             out.events = self._events(t, out)
         return out
 
