@@ -308,3 +308,19 @@ def test_example_day_by_hand() -> None:
         "14:30",
         "15:00",
     ]
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "Australia/Adelaide", "Asia/Kathmandu", "America/St_Johns"])
+def test_quarter_hour_offset_lookup_matches_per_row_conversion(zone: str) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from filterlog.enrich.calendar import _local_ms
+
+    rng = np.random.default_rng(3)
+    ms = np.sort(rng.integers(1_700_000_000_000, 1_800_000_000_000, 200_000))  # three years, several DST changes
+    times = pa.array(ms, pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+    expected = pc.local_timestamp(times.cast(pa.timestamp("ms", tz=zone))).cast(pa.int64()).to_numpy()
+    got, valid = _local_ms(times, zone)
+    assert valid.all() and (got == expected).all()

@@ -56,7 +56,10 @@ class Enricher:
         return cls.from_config(ws.config, ws.root, Categories.load(ws))
 
     def __call__(self, events: pa.Table) -> pa.Table:
-        """Events with the enrichment columns added (schema ``ENRICHED_SCHEMA``)."""
+        """Events with the enrichment columns added (schema ``ENRICHED_SCHEMA``, less any event columns left out).
+
+        Needs at least time, client_ip, user, device, host, path and query.
+        """
         n = events.num_rows
         cols: dict[str, Any] = {name: events.column(name) for name in events.column_names}
         domain = registered_domains(events.column("host"))
@@ -75,7 +78,9 @@ class Enricher:
         cols["search_terms"] = search_terms(events, domain)
         for c in ENRICHED_COLUMNS:
             cols.setdefault(c.name, pa.nulls(n, c.type))
-        return conform(pa.table(cols), ENRICHED_SCHEMA)
+        # A caller may leave out event columns it does not need (detect skips the URL text).
+        schema = pa.schema([f for f in ENRICHED_SCHEMA if f.name in cols])
+        return conform(pa.table(cols), schema)
 
 
 def _path(text: str, base: Path) -> Path:

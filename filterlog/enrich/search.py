@@ -85,11 +85,11 @@ def search_terms(events: pa.Table, domains: pa.Array | pa.ChunkedArray | None = 
     words: list[str | None] = []
     suggest = np.zeros(n, dtype=bool)
     rows = np.flatnonzero(candidate)
-    take = pa.array(rows)
-    sub_engine = engines.take(take)
-    path = pc.fill_null(events.column("path").take(take), "")
-    host = pc.fill_null(events.column("host").take(take), "")
-    query = events.column("query").take(take)
+    keep = pa.array(candidate)  # filter, not take: take on a chunked column copies all of it first
+    sub_engine = engines.filter(keep)
+    path = pc.fill_null(events.column("path").filter(keep), "")
+    host = pc.fill_null(events.column("host").filter(keep), "")
+    query = events.column("query").filter(keep)
     for ep in ENDPOINTS if len(rows) else ():
         hit = pc.and_(pc.equal(sub_engine, ep.engine), pc.match_substring_regex(path, ep.path))
         if ep.host:
@@ -117,7 +117,9 @@ def _collapse_keystrokes(events: pa.Table, codes: np.ndarray, words: list[str | 
     idx = np.flatnonzero(suggest & (codes >= 0))
     if len(idx) < 2:
         return
-    sub = events.take(pa.array(idx))
+    mask = np.zeros(events.num_rows, dtype=bool)
+    mask[idx] = True  # idx is sorted: filtering keeps its order
+    sub = events.select(["user", "client_ip", "time"]).filter(pa.array(mask))
     who = pc.coalesce(sub.column("user").cast(pa.string()), sub.column("client_ip").cast(pa.string()))
     who_enc = pc.dictionary_encode(who)
     if isinstance(who_enc, pa.ChunkedArray):
