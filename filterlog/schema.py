@@ -85,6 +85,38 @@ ENRICHED_SCHEMA = pa.schema([*EVENT_SCHEMA, *(pa.field(c.name, c.type, nullable=
 
 EVENT_NAMES: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
 
+SEVERITIES = ("low", "medium", "high", "critical")
+"""The closed vocabulary of a finding's ``severity``, least to most serious."""
+
+EVIDENCE_TYPE = pa.list_(
+    pa.struct([pa.field("source_id", pa.string(), nullable=False), pa.field("source_line", pa.int64(), nullable=False)])
+)
+"""A finding's evidence: the source lines it rests on (the manifest maps ``source_id`` to a file)."""
+
+FINDING_COLUMNS: tuple[Column, ...] = (
+    Column("finding_id", pa.string(), False, "stable id: the same events and thresholds give the same id"),
+    Column("rule", DICT, False, "rule id (repeated-blocked, circumvention ...)"),
+    Column("title", DICT, False, "the rule's title"),
+    Column("severity", DICT, False, "low, medium, high or critical"),
+    Column("date", pa.date32(), False, "local date the finding starts on (the partition it is stored in)"),
+    Column("user", pa.string(), True, "who: the user the log or the identity map names"),
+    Column("client_ip", pa.string(), True, "the client address (the first, if the finding spans several)"),
+    Column("group", DICT, True, "the person's group (staff, year7 ...)"),
+    Column("start", pa.timestamp("ms", tz="UTC"), False, "first event of the finding (UTC)"),
+    Column("end", pa.timestamp("ms", tz="UTC"), False, "last event of the finding (UTC)"),
+    Column("count", pa.int64(), False, "what the rule counts: attempts, page views, requests, searches"),
+    Column("bytes", pa.int64(), False, "bytes involved (0 where the rule is not about volume)"),
+    Column("domain", pa.string(), True, "the main domain or indicator"),
+    Column("category", DICT, True, "the category that made the events relevant"),
+    Column("detail", pa.string(), False, "one plain-English line with the numbers that fired the rule"),
+    Column("policy", pa.string(), False, "the acceptable-use clause the rule enforces"),
+    Column("evidence", EVIDENCE_TYPE, False, "source lines behind the finding (all, or the first ones if many)"),
+    Column("evidence_total", pa.int64(), False, "how many source lines the finding rests on in all"),
+)
+"""One row per (rule, person, window): what ``filterlog detect`` stores and ``filterlog findings`` shows."""
+
+FINDING_SCHEMA = pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in FINDING_COLUMNS])
+
 QUARANTINE_SCHEMA = pa.schema(
     [
         pa.field("source_id", pa.string(), nullable=False),

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from . import config as _config
 from .errors import WorkspaceError
-from .schema import QUARANTINE_SCHEMA
+from .schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 ENV = "FILTERLOG_WORKSPACE"
 DEFAULT = "filterlog-data"
@@ -65,6 +65,17 @@ CREATE TABLE IF NOT EXISTS ingests (
 CREATE INDEX IF NOT EXISTS ingests_sha ON ingests (sha256);
 CREATE INDEX IF NOT EXISTS ingests_head ON ingests (head_sha256);
 """
+
+
+def _partition_dates(folder: Path) -> list[date]:
+    """The dates of the ``date=YYYY-MM-DD`` folders under ``folder`` (others ignored), in order."""
+    days = []
+    for d in folder.glob("date=*"):
+        try:
+            days.append(date.fromisoformat(d.name[5:]))
+        except ValueError:
+            continue
+    return sorted(days)
 
 
 def resolve(path: str | Path | None) -> Path:
@@ -245,6 +256,39 @@ class Workspace:
             (self.quarantine_dir / f"{ingest_id}.parquet").unlink(missing_ok=True)
             self.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (ingest_id,))
         return len(rows)
+
+    # reading ----------------------------------------------------------------
+    def event_dates(self) -> list[date]:
+        """Local dates that have events, in order."""
+        return _partition_dates(self.events_dir)
+
+    def event_files(self, day: date) -> list[Path]:
+        """The Parquet files holding one local date's events."""
+        return sorted((self.events_dir / f"date={day.isoformat()}").glob("*.parquet"))
+
+    def read_events(
+        self, day: date, since: datetime | None = None, until: datetime | None = None, columns: list[str] | None = None
+    ) -> pa.Table:
+        """One local date's events (``EVENT_SCHEMA``), optionally only those logged in [since, until].
+
+        The time filter uses the Parquet row-group statistics, so reading the
+        edge of a neighbouring day does not read the whole day.
+        """
+        files = self.event_files(day)
+        if not files:
+            return EVENT_SCHEMA.empty_table() if columns is None else EVENT_SCHEMA.empty_table().select(columns)
+        filters = []
+        if since is not None:
+            filters.append(("time", ">=", since))
+        if until is not None:
+            filters.append(("time", "<=", until))
+        try:
+            table = pq.read_table(
+                [str(f) for f in files], schema=EVENT_SCHEMA, columns=columns, filters=filters or None
+            )
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise WorkspaceError(f"{self.events_dir}/date={day}: cannot read events: {exc}") from exc
+        return table
 
     # writing ----------------------------------------------------------------
     def begin(self, row: dict[str, object]) -> IngestWriter:

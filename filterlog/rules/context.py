@@ -1,0 +1,181 @@
+"""What a rule sees: the enriched events of the days being judged, and column helpers shared by all rules.
+
+Rules pick the few rows they care about with whole-column Arrow masks first
+and only then build a pandas frame of those rows; the frame's index is the row
+position in ``events``, which is how findings point back at their evidence.
+Derived columns every rule wants (who, local date, when a tunnel opened) are
+computed once per run and cached here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..config import Config
+from ..enrich.calendar import local_dates, working_seconds
+from ..enrich.domains import ip_literals
+
+DERIVED = ("who", "local_date", "opened", "work_seconds", "ip_literal")
+"""Columns ``frame`` can add that are not in the enriched schema."""
+
+
+def _lookup(per_value: pa.Array, chunk: pa.DictionaryArray) -> np.ndarray:
+    """A per-dictionary-value boolean spread over a dictionary chunk's rows (null rows: False)."""
+    table = np.asarray(pc.fill_null(per_value, False).to_numpy(zero_copy_only=False), dtype=bool)
+    if len(table) == 0:
+        return np.zeros(len(chunk), dtype=bool)
+    indices = chunk.indices
+    if indices.null_count:
+        valid = np.asarray(indices.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        return table[pc.fill_null(indices, 0).to_numpy()] & valid
+    return table[indices.to_numpy()]
+
+
+class Context:
+    """The enriched events and the site configuration.
+
+    Columns stay in the chunks they were read in: combining a 10M-row table
+    would copy all of it, and every operation here works on chunked columns.
+    """
+
+    def __init__(self, events: pa.Table, config: Config) -> None:
+        self.events = events
+        self._masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self.config = config
+        self.timezone = config.site.timezone
+        self.hours = config.working_hours
+
+    def __len__(self) -> int:
+        return self.events.num_rows
+
+    def column(self, name: str) -> pa.Array | pa.ChunkedArray:
+        """An events column, or one of ``DERIVED``."""
+        if name in DERIVED:
+            return getattr(self, name)
+        if name not in self.events.column_names:
+            raise KeyError(f"column {name!r} is not loaded for rules (see engine.UNREAD)")
+        return self.events.column(name)
+
+    # derived columns -------------------------------------------------------
+    @cached_property
+    def who(self) -> pa.Array:
+        """The person: the user name where known, else the client address (string)."""
+        user = pc.cast(self.events.column("user"), pa.string())
+        return pc.coalesce(user, pc.cast(self.events.column("client_ip"), pa.string())).combine_chunks()
+
+    @cached_property
+    def local_date(self) -> pa.Array:
+        """Local calendar date of each event in the site's time zone: per-day rules group by it."""
+        return local_dates(self.events.column("time"), self.timezone)
+
+    @cached_property
+    def opened(self) -> pa.Array:
+        """When each request started: logged time minus its duration (a tunnel is logged when it closes)."""
+        time = self.events.column("time")
+        ms = pc.cast(time, pa.int64())
+        duration = pc.fill_null(self.events.column("duration_ms"), 0)
+        return pc.cast(pc.subtract(ms, pc.max_element_wise(duration, 0)), pa.timestamp("ms", tz="UTC")).combine_chunks()
+
+    @cached_property
+    def work_seconds(self) -> pa.Array:
+        """Seconds of [opened, logged] inside working hours (breaks excluded): a point request counts 0 or its span."""
+        return working_seconds(self.opened, self.events.column("time"), self.hours, self.timezone)
+
+    @cached_property
+    def ip_literal(self) -> pa.Array:
+        """Whether the host is an IP address rather than a name.
+
+        Judged on the distinct values of ``domain`` (an IP literal is its own
+        registered domain), not on 10M host strings.
+        """
+        col = self.events.column("domain")
+        chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+        parts = [_lookup(ip_literals(pc.cast(c.dictionary, pa.string())), c) for c in chunks]
+        return pa.array(np.concatenate(parts) if parts else np.zeros(0, dtype=bool), pa.bool_())
+
+    # selections ------------------------------------------------------------
+    def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:
+        """Boolean mask: the (string or dictionary) column's value is one of ``values``; null is False.
+
+        Cached: every rule asks for ``action == allowed`` and its categories, and
+        on a dictionary column the test runs on the few distinct values only.
+        """
+        wanted = tuple(sorted(set(values)))
+        key = (name, wanted)
+        if key not in self._masks:
+            col = self.column(name)
+            chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+            value_set = pa.array(wanted, pa.string())
+            parts = []
+            for chunk in chunks:
+                if pa.types.is_dictionary(chunk.type):
+                    parts.append(_lookup(pc.is_in(chunk.dictionary, value_set=value_set), chunk))
+                else:
+                    mask = pc.fill_null(pc.is_in(chunk, value_set=value_set), False)
+                    parts.append(np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool))
+            mask = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+            mask.flags.writeable = False  # shared between rules: combine with &, never modify in place
+            self._masks[key] = mask
+        return self._masks[key]
+
+    def mask(self, expression: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """An Arrow boolean result as a numpy mask, null as False."""
+        filled = pc.fill_null(expression, False)
+        if isinstance(filled, pa.ChunkedArray):
+            filled = filled.combine_chunks()
+        return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def take(self, positions: np.ndarray, columns: Sequence[str]) -> pa.Table:
+        """The given rows (any order, repeats allowed) of some columns, as a small Arrow table.
+
+        ``take`` on a chunked 10M-row column first glues its chunks together
+        (a whole-column copy); filtering by a mask does not. So the distinct
+        rows are filtered out once and the small result is indexed.
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        distinct = np.unique(positions)
+        mask = np.zeros(len(self), dtype=bool)
+        mask[distinct] = True
+        keep = pa.array(mask)
+        stored = [c for c in columns if c not in DERIVED]
+        arrays = {}
+        if stored:
+            sub = self.events.select(stored).filter(keep)
+            arrays.update({name: sub.column(name) for name in stored})
+        for name in columns:
+            if name in DERIVED:
+                arrays[name] = self.column(name).filter(keep)
+        index = pa.array(np.searchsorted(distinct, positions), pa.int64())
+        return pa.table({name: arrays[name] for name in columns}).take(index) if columns else pa.table({})
+
+    def frame(self, rows: np.ndarray | None, columns: Sequence[str]) -> pd.DataFrame:
+        """A pandas frame of the chosen rows (boolean mask or positions) and columns, indexed by row position.
+
+        Dictionary columns come back as plain strings: a day's table joins files
+        whose dictionaries may repeat a value, which pandas refuses as categories.
+        """
+        if rows is None:
+            positions = np.arange(len(self), dtype=np.int64)
+        elif rows.dtype == bool:
+            positions = np.flatnonzero(rows).astype(np.int64)
+        else:
+            positions = np.asarray(rows, dtype=np.int64)
+        table = self.take(positions, columns)
+        arrays = {}
+        for name in columns:
+            col = table.column(name)
+            if pa.types.is_dictionary(col.type):
+                col = pc.cast(col, col.type.value_type)
+            arrays[name] = col
+        if arrays:
+            frame = pa.table(arrays).to_pandas(date_as_object=False)
+        else:
+            frame = pd.DataFrame(index=range(len(positions)))
+        frame.index = pd.Index(positions, name="row")
+        return frame
