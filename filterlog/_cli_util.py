@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -17,3 +21,18 @@ class Group(click.Group):
             return super().invoke(ctx)
         except FilterlogError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def interactive() -> bool:
+    """Whether a person is watching: stderr is a terminal and this is not CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextmanager
+def progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal; nothing at all in pipes, cron and CI."""
+    if not interactive() or total <= 0:
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True) as bar:
+        yield bar.update

@@ -6,10 +6,7 @@ exit 1; usage mistakes exit 2; nothing prints a traceback.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +14,10 @@ import click
 
 from . import __version__
 from ._cli_util import Group
+from ._cli_util import progress as _progress
 from .cli_categories import categories
+from .cli_rules import detect, findings, rules_
 from .workspace import Workspace
-
-
-def _interactive() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("CI")
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on a terminal; nothing at all in pipes, cron and CI."""
-    if not _interactive() or total <= 0:
-        yield None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True) as bar:
-        yield bar.update
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,6 +123,9 @@ def demo(directory: Path, lines: int, seed: int) -> None:
 
 
 cli.add_command(categories)
+cli.add_command(detect)
+cli.add_command(findings)
+cli.add_command(rules_)
 
 
 def main() -> None:

@@ -10,11 +10,15 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from .. import findings
 from ..config import DEFAULT_TOML
 from ..ingest import IngestReport, ingest
+from ..rules import DetectReport, detect
 from ..workspace import Workspace
+from .check import KeyCheck, check
 from .generate import DemoDay, generate_day
 
 
@@ -26,6 +30,8 @@ class DemoResult:
     day: DemoDay
     workspace: Path
     report: IngestReport
+    detected: DetectReport
+    key: KeyCheck
 
     def describe(self) -> list[str]:
         """Plain lines for the terminal: what happened, where to look, what to try next."""
@@ -37,27 +43,44 @@ class DemoResult:
             f"  events (Parquet, one folder per day): {ws / 'events'}",
             f"  ingest manifest (SQLite):             {ws / 'filterlog.db'}",
             f"  site configuration:                   {ws / 'filterlog.toml'}",
+            f"Detected: {self.detected.summary().removeprefix('detect: ')}",
+            f"  findings (Parquet, one folder per day):  {ws / 'findings'}",
             f"Planted misuse and look-alike decoys (the answer key): {self.day.planted}",
-            f"Try: filterlog --workspace {ws} ingest {self.day.log}   (again: nothing is added twice)",
+            f"  answer key check: {self.key.describe()}",
+            "Try:",
+            f"  filterlog --workspace {ws} findings",
+            f"  filterlog --workspace {ws} findings --rule circumvention --format json",
+            f"  filterlog --workspace {ws} ingest {self.day.log}   (again: nothing is added twice)",
         ]
 
 
 def run_demo(
-    directory: Path, *, lines: int = 50_000, seed: int = 7, progress: Callable[[int], None] | None = None
+    directory: Path,
+    *,
+    lines: int = 50_000,
+    seed: int = 7,
+    on: date | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> DemoResult:
-    """Generate a day of logs in ``directory/logs`` and ingest it into ``directory/workspace``."""
+    """Generate a day of logs in ``directory/logs``, ingest it into ``directory/workspace`` and detect misuse.
+
+    ``on`` picks the school day (default: a Wednesday in November; a June date gives a BST day).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
-    day = generate_day(directory / "logs", lines=lines, seed=seed)
+    day = generate_day(directory / "logs", lines=lines, seed=seed, **({"day": on} if on else {}))
     ws = Workspace(directory / "workspace")
     if not ws.config_path.exists():
         ws.create()
         ws.config_path.write_text(_site_config(day), encoding="utf-8")
     try:
         report = ingest(ws, [day.log], progress=progress)
+        with ws.lock():
+            detected = detect(ws)
+        key = check(day.planted, findings.read(ws))
     finally:
         ws.close()
-    return DemoResult(directory, day, ws.root, report)
+    return DemoResult(directory, day, ws.root, report, detected, key)
 
 
 def _site_config(day: DemoDay) -> str:
