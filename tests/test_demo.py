@@ -13,18 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from filterlog.demo import MIN_USERS, DemoDay, generate_day
+from filterlog.rules.model import RULE_IDS
 
 LONDON = ZoneInfo("Europe/London")
-RULES = {
-    "repeated-blocked",
-    "circumvention",
-    "nonbusiness-bandwidth",
-    "live-feed",
-    "hacking-tools",
-    "inappropriate-content",
-    "large-transfer",
-    "concerning-search",
-}
+RULES = set(RULE_IDS)
 GROUPS = {"staff", "year7", "year8", "year9", "year10", "year11", "year12", "year13", "sixth-form"}
 LESSONS = ((time(8, 30), time(10, 30)), (time(10, 50), time(12, 10)), (time(13, 0), time(15, 30)))
 NON_BUSINESS = re.compile(

@@ -65,3 +65,15 @@ def test_planted_sites_get_their_categories(demo) -> None:
     assert cats.get("nordvpn.com") == "vpn"
     assert cats.get("torproject.org") == "tor"
     assert cats.get("bbc.co.uk") == "allow"
+
+
+def test_parallel_enrichment_gives_the_same_table(demo) -> None:
+    result, enriched = demo
+    ws = Workspace(result.workspace)
+    events = ds.dataset(ws.events_dir, format="parquet", partitioning="hive").to_table().drop_columns(["date"])
+    enricher = Enricher.from_workspace(ws)
+    ws.close()
+    split = enricher.parallel(events, threads=3, min_rows=0)
+    assert split.num_rows == enriched.num_rows
+    for name in enriched.column_names:
+        assert split.column(name).to_pylist() == enriched.column(name).to_pylist(), name

@@ -413,11 +413,6 @@ class Planted:
     scenario: Scenario
 
 
-RULE_IDS = (
-    "repeated-blocked", "circumvention", "nonbusiness-bandwidth", "live-feed", "hacking-tools",
-    "inappropriate-content", "large-transfer", "concerning-search",
-)  # fmt: skip
-
 _P, _D = "planted", "decoy"
 # fmt: off
 PLANTED: tuple[Planted, ...] = (

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..rules.model import RULE_IDS
 from . import data, people, planted
 from .data import forwarded, server_ip
 
@@ -78,7 +79,7 @@ def plant(
     ranked = {s: [*order[free & (role == s) & windows], *order[free & (role == s)], *order[free]] for s in (1, 0)}
     used: set[int] = set()
     planter = Planter(minute_ms.tolist(), seed)
-    rules: dict[str, dict[str, list[dict]]] = {r: {"planted": [], "decoys": []} for r in planted.RULE_IDS}
+    rules: dict[str, dict[str, list[dict]]] = {r: {"planted": [], "decoys": []} for r in RULE_IDS}
     for spec in planted.PLANTED:
         slot = next((int(s) for s in ranked[int(spec.staff)] if int(s) not in used), None)
         if slot is None:
