@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ._cli_util import progress as _progress
-from .workspace import Workspace
+from .workspace import Workspace, within
 
 
 class LocalDate(click.ParamType):
@@ -56,7 +56,7 @@ def detect(ws: Workspace, date_from: date | None, date_to: date | None, rules: t
     from .rules import detect as run
 
     _range(date_from, date_to)
-    days = [d for d in ws.event_dates() if (not date_from or d >= date_from) and (not date_to or d <= date_to)]
+    days = within(ws.event_dates(), date_from, date_to)
     with ws.lock(), _progress(len(days), "detect") as bar:
         report = run(ws, date_from, date_to, rules=rules or None, progress=bar)
     click.echo(report.summary())

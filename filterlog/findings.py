@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from .errors import WorkspaceError
 from .schema import FINDING_SCHEMA
-from .workspace import COMPRESSION, Workspace, _partition_dates
+from .workspace import COMPRESSION, Workspace, _partition_dates, within
 
 FILE = "findings.parquet"
 
@@ -87,7 +87,7 @@ def read(
     rules: Iterable[str] | None = None,
 ) -> pa.Table:
     """Stored findings in a local date range, optionally of one person (user name or address) and some rules."""
-    days = [d for d in finding_dates(ws) if (date_from is None or d >= date_from) and (date_to is None or d <= date_to)]
+    days = within(finding_dates(ws), date_from, date_to)
     tables = [read_day(ws, d) for d in days]
     table = pa.concat_tables(tables) if tables else FINDING_SCHEMA.empty_table()
     if user is not None:

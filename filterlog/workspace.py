@@ -78,6 +78,11 @@ def _partition_dates(folder: Path) -> list[date]:
     return sorted(days)
 
 
+def within(days: list[date], date_from: date | None, date_to: date | None) -> list[date]:
+    """The ``days`` in [date_from, date_to]; a missing bound leaves that side open."""
+    return [d for d in days if (date_from is None or d >= date_from) and (date_to is None or d <= date_to)]
+
+
 def resolve(path: str | Path | None) -> Path:
     """The workspace directory: the given path, else $FILTERLOG_WORKSPACE, else ./filterlog-data."""
     return Path(path or os.environ.get(ENV) or DEFAULT)

@@ -23,6 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .context import spread
+
 BLOCK = 256
 """Rows per block in the prefilter scan."""
 
@@ -69,13 +71,7 @@ def scan(column: pa.Array | pa.ChunkedArray, pattern: str) -> np.ndarray:
         if n == 0:
             continue
         if pa.types.is_dictionary(chunk.type):
-            hit = pc.fill_null(pc.match_substring_regex(chunk.dictionary, pattern), False).to_numpy(
-                zero_copy_only=False
-            )
-            idx = chunk.indices.to_numpy(zero_copy_only=False)
-            valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-            rows = np.flatnonzero(valid & hit[np.where(valid, idx, 0)]) if len(hit) else np.empty(0, np.int64)
-            found.append(rows + base)
+            found.append(np.flatnonzero(spread(pc.match_substring_regex(chunk.dictionary, pattern), chunk)) + base)
             base += n
             continue
         if chunk.buffers()[2] is None or chunk.null_count == n:

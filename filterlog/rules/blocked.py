@@ -27,12 +27,9 @@ import pyarrow.compute as pc
 
 from ..enrich.domains import registered_domains
 from . import text
-from .context import Context
+from .context import STATIC_PATH, Context
 from .hits import Hits
 from .model import Rule
-
-STATIC = r"\.(?:js|mjs|css|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|otf|eot|map|json|mp4|m4s|ts|webm|mp3)$"
-"""Paths of page resources: blocked ones were fetched by a page, not asked for by the person."""
 
 _SHIFT = 40
 """Bits for time (ms relative to the first event) in a packed (key, time) sort value."""
@@ -42,7 +39,7 @@ def _resources(ctx: Context, rows: np.ndarray) -> np.ndarray:
     """Which of the blocked ``rows`` are static resources embedded in another domain's page."""
     take = pa.array(rows, pa.int64())
     path = pc.utf8_lower(pc.fill_null(ctx.events.column("path").take(take), ""))
-    static = ctx.mask(pc.match_substring_regex(path, STATIC))
+    static = ctx.mask(pc.match_substring_regex(path, STATIC_PATH))
     referer = pc.fill_null(ctx.events.column("referer").take(take), "")
     ref_host = pc.struct_field(pc.extract_regex(referer, r"^[A-Za-z][A-Za-z0-9+.-]*://(?P<h>[^/:?#]+)"), "h")
     ref_domain = pc.cast(registered_domains(pc.utf8_lower(ref_host)), pa.string())

@@ -22,12 +22,9 @@ import numpy as np
 import pandas as pd
 
 from . import text
-from .context import Context
+from .context import STATIC_PATH, Context
 from .hits import Hits
 from .model import Rule
-
-STATIC = r"\.(?:js|css|png|jpe?g|gif|svg|webp|ico|woff2?|ttf|map|json|mp4|m4s|ts)$"
-"""Path endings of page resources: requests for these are not page views (unless answered with HTML)."""
 
 _PAGE_METHODS = ("GET", "POST")
 _HTML = ("text/html", "application/xhtml")
@@ -41,7 +38,7 @@ def _page_like(frame: pd.DataFrame) -> np.ndarray:
     ctype = frame["content_type"].astype(object).str.lower()
     html = (ctype.isna() | ctype.str.startswith(_HTML).fillna(False)).to_numpy(dtype=bool)
     path = frame["path"].astype(object).fillna("").str.lower()
-    static = path.str.contains(STATIC, regex=True).to_numpy(dtype=bool)
+    static = path.str.contains(STATIC_PATH, regex=True).to_numpy(dtype=bool)
     return tunnel | (fetch & (html | ~static))
 
 
@@ -51,8 +48,7 @@ def _views(ctx: Context, rule: Rule) -> pd.DataFrame:
     if not chosen.any():
         return pd.DataFrame()
     columns = ["who", "local_date", "time", "host", "domain", "category", "method", "content_type", "path"]
-    frame = ctx.frame(chosen, [*columns, "bytes_in", "bytes_out"])
-    frame["bytes"] = frame["bytes_in"].fillna(0).astype(np.int64) + frame["bytes_out"].fillna(0).astype(np.int64)
+    frame = ctx.frame(chosen, [*columns, "transferred"]).rename(columns={"transferred": "bytes"})
     frame["page"] = _page_like(frame)
     frame["site"] = frame["domain"].astype(object).fillna(frame["host"].astype(object)).fillna("?")
     frame["category"] = frame["category"].astype(object)

@@ -25,7 +25,7 @@ from ..config import Config
 from ..enrich.events import Categoriser, Enricher
 from ..errors import ConfigError
 from ..schema import EVENT_NAMES, FINDING_SCHEMA
-from ..workspace import Workspace
+from ..workspace import Workspace, within
 from .context import Context
 from .hits import Hits, assemble
 from .model import RULE_IDS, Rule, load_rules
@@ -161,14 +161,9 @@ def detect(
     only = [r.id for r in chosen] if rules else None
     enricher = Enricher.from_workspace(ws)
     report = DetectReport()
-
-    def wanted(d: date) -> bool:
-        return (date_from is None or d >= date_from) and (date_to is None or d <= date_to)
-
-    in_range = [d for d in ws.event_dates() if wanted(d)]
-    for stale in store.finding_dates(ws):
-        if stale not in in_range and wanted(stale):
-            store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
+    in_range = within(ws.event_dates(), date_from, date_to)
+    for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
+        store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
     for day in in_range:
         t0 = _time.perf_counter()
         events, own = load_day(ws, day)

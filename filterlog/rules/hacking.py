@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from ..errors import ConfigError
 from ..schema import SEVERITIES
 from . import _lists, text
-from .context import Context
+from .context import Context, spread
 from .hits import Hits
 from .model import Rule
 
@@ -71,9 +71,7 @@ def ends_with_any(column: pa.Array | pa.ChunkedArray, suffixes: Iterable[str]) -
         raise ValueError(f"suffixes must be ASCII and at most 8 bytes: {wanted}")
     wide = pa.types.is_large_string(column.type)
     if pa.types.is_dictionary(column.type):
-        hit = ends_with_any(column.dictionary, wanted)
-        idx = np.asarray(pc.fill_null(column.indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-        return hit[idx] & np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        return spread(ends_with_any(column.dictionary, wanted), column)
     _, offsets_buf, data_buf = column.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32, count=column.offset + n + 1)
     offsets = offsets[column.offset :]

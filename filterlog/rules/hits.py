@@ -74,9 +74,11 @@ def _ids(rule: Rule, who: pa.Array, start: pa.Array, domain: pa.Array, category:
     return pa.array(np.char.mod("%016x", hashed.astype(np.uint64)).astype(object), pa.string())
 
 
-def _evidence(members: pd.DataFrame, ctx: Context, n: int) -> tuple[pa.Array, pa.Array]:
-    """Per finding: a list of its first ``EVIDENCE_CAP`` source lines in time order, and how many there are."""
-    picked = ctx.take(members["row"].to_numpy(), ["time", "source_line", "source_id"])
+def _evidence(members: pd.DataFrame, picked: pa.Table, n: int) -> tuple[pa.Array, pa.Array]:
+    """Per finding: a list of its first ``EVIDENCE_CAP`` source lines in time order, and how many there are.
+
+    ``picked`` holds the members' time, source_line and source_id, row for row.
+    """
     order = pd.DataFrame(
         {
             "finding": members["finding"].to_numpy(),
@@ -116,7 +118,8 @@ def assemble(rule: Rule, hits: Hits, ctx: Context) -> pa.Table:
     if bad:
         raise ValueError(f"rule {rule.id}: severities {sorted(bad)} are not in {SEVERITIES}")
 
-    member_time = pc.cast(ctx.take(members["row"].to_numpy(), ["time"]).column("time"), pa.int64()).to_numpy()
+    picked = ctx.take(members["row"].to_numpy(), ["time", "source_line", "source_id"])
+    member_time = pc.cast(picked.column("time"), pa.int64()).to_numpy()
     by = pd.DataFrame({"finding": members["finding"].to_numpy(), "time": member_time, "row": members["row"].to_numpy()})
     by = by.sort_values(["finding", "time", "row"], kind="stable")
     first_row = by.groupby("finding", sort=True)["row"].first().to_numpy()
@@ -140,7 +143,7 @@ def assemble(rule: Rule, hits: Hits, ctx: Context) -> pa.Table:
         if "category" in found
         else pa.nulls(n, pa.string())
     )
-    evidence, totals = _evidence(members, ctx, n)
+    evidence, totals = _evidence(members, picked, n)
     table = pa.table(
         {
             "finding_id": _ids(rule, who, start, domain, category),

@@ -37,7 +37,6 @@ from ._beacon import regularity
 from .context import Context
 from .hits import Hits
 from .model import Rule
-from .nonbusiness import epoch_ms, labels, transferred, tunnel_spans
 
 HELD_SECONDS = 60
 """A CONNECT open this long is a held connection, judged as a tunnel; its logged close is no poll."""
@@ -51,9 +50,10 @@ def _frequent(ctx: Context, rows: np.ndarray, least: int) -> np.ndarray:
     """The ``rows`` whose (who, domain, local day) has at least ``least`` rows: the prefilter before pandas."""
     if len(rows) < least or len(rows) == 0:
         return rows[:0]
-    who = labels(ctx, "who", rows).codes.astype(np.int64)
-    domain = labels(ctx, "domain", rows).codes.astype(np.int64)
-    day = np.asarray(pc.cast(ctx.local_date.take(pa.array(rows, pa.int64())), pa.int32()).to_numpy(), dtype=np.int64)
+    picked = ctx.frame(rows, ["who", "domain", "local_date"])
+    who = pd.factorize(picked["who"])[0].astype(np.int64)
+    domain = pd.factorize(picked["domain"])[0].astype(np.int64)  # null domain: -1
+    day = picked["local_date"].to_numpy("datetime64[D]").astype(np.int64)
     day = day - day.min()
     key = (who * (domain.max() + 2) + domain + 1) * (day.max() + 1) + day
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
@@ -65,11 +65,10 @@ def _polling(ctx: Context, rule: Rule, candidates: np.ndarray) -> tuple[pd.DataF
     rows = _frequent(ctx, np.flatnonzero(candidates), rule["min_requests"])
     if len(rows) == 0:
         return pd.DataFrame(columns=_PART), pd.DataFrame(columns=["finding", "row"])
-    frame = ctx.frame(rows, ["local_date", "time"])
-    for name in ("who", "domain", "category"):
-        frame[name] = labels(ctx, name, rows)
-    frame["ms"] = epoch_ms(ctx, rows)
-    frame["bytes"] = transferred(ctx, rows)
+    frame = ctx.frame(rows, ["local_date", "time", "who", "domain", "category", "transferred"])
+    frame[["who", "domain", "category"]] = frame[["who", "domain", "category"]].astype("category")
+    frame["ms"] = frame["time"].astype("int64")
+    frame["bytes"] = frame.pop("transferred")
     frame["key"] = pd.MultiIndex.from_arrays([frame["who"], frame["domain"], frame["local_date"]]).factorize()[0]
     frame = frame.iloc[np.lexsort((frame["ms"].to_numpy(), frame["key"].to_numpy()))]
     key, ms = frame["key"].to_numpy(), frame["ms"].to_numpy()
@@ -123,17 +122,16 @@ def _tunnels(
     least = rule["tunnel_minutes"] * 60
     rows = np.flatnonzero(candidates & (open_ms >= least * 1000))
     if len(rows):
-        opened, seconds, work = tunnel_spans(ctx, rows)
+        opened, seconds, work = ctx.spans(rows)
         keep = work >= least
         rows, opened, seconds, work = rows[keep], opened[keep], seconds[keep], work[keep]
     if len(rows) == 0:
         return pd.DataFrame(columns=_PART), pd.DataFrame(columns=["finding", "row"])
-    found = ctx.frame(rows, ["local_date", "time", "host", "port"])
-    for name in ("who", "domain", "category"):
-        found[name] = labels(ctx, name, rows)
+    found = ctx.frame(rows, ["local_date", "time", "host", "port", "who", "domain", "category", "transferred"])
+    found["who"] = found["who"].astype("category")
     found["domain"] = found["domain"].astype(object)
     found["category"] = found["category"].astype(object)
-    found["bytes"] = transferred(ctx, rows)
+    found["bytes"] = found.pop("transferred")
     found["count"] = 1
     found["start"] = pd.to_datetime(opened, unit="ms", utc=True)
     found["end"] = found["time"]

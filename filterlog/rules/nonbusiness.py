@@ -31,9 +31,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from ..enrich.calendar import in_working_hours, minute_of_day, working_seconds
+from ..enrich.calendar import in_working_hours, minute_of_day
 from . import text
 from .context import Context
 from .hits import Hits
@@ -43,56 +42,6 @@ MB = 1_000_000
 """Decimal megabytes, as ``text.size`` prints them and as network tools count."""
 
 
-def _int(ctx: Context, name: str, rows: np.ndarray) -> np.ndarray:
-    """An integer column at ``rows`` as int64, null as 0."""
-    col = pc.fill_null(ctx.events.column(name).take(pa.array(rows, pa.int64())), 0)
-    return np.asarray(col.to_numpy(), dtype=np.int64)
-
-
-def labels(ctx: Context, name: str, rows: np.ndarray) -> pd.Categorical:
-    """A string or dictionary column (or ``who``) at ``rows`` as a pandas categorical with unique categories.
-
-    Goes through plain strings because an enriched dictionary column may hold
-    one value under several dictionary indices, which pandas refuses and which
-    would split one domain into two groups.
-    """
-    values = ctx.column(name).take(pa.array(rows, pa.int64()))
-    encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(encoded.dictionary.to_pylist(), dtype=object))
-
-
-def epoch_ms(ctx: Context, rows: np.ndarray) -> np.ndarray:
-    """Logged time of ``rows`` as epoch milliseconds."""
-    return np.asarray(pc.cast(ctx.events.column("time").take(pa.array(rows, pa.int64())), pa.int64()).to_numpy())
-
-
-def transferred(ctx: Context, rows: np.ndarray) -> np.ndarray:
-    """Bytes each row moved: download plus upload, a missing side counting 0."""
-    return _int(ctx, "bytes_in", rows) + _int(ctx, "bytes_out", rows)
-
-
-def tunnel_spans(ctx: Context, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For ``rows``: open time (epoch ms), seconds open, and seconds of that inside working time.
-
-    Reuses ``ctx.work_seconds`` when another rule already computed it for every
-    row; otherwise works out only these rows (a few tunnels, not ten million requests).
-    """
-    end = epoch_ms(ctx, rows)
-    duration = np.maximum(_int(ctx, "duration_ms", rows), 0)
-    opened = end - duration
-    if "work_seconds" in ctx.__dict__:
-        work = ctx.work_seconds.take(pa.array(rows, pa.int64()))
-    else:
-        utc = pa.timestamp("ms", tz="UTC")
-        work = working_seconds(pa.array(opened, pa.int64()).cast(utc), pa.array(end, pa.int64()).cast(utc),
-                               ctx.hours, ctx.timezone)  # fmt: skip
-    work = np.asarray(pc.fill_null(work, 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
-    return opened, duration / 1000.0, work
-
-
 def _usage(ctx: Context, rows: np.ndarray, working: np.ndarray, tunnel: np.ndarray, detail: bool) -> pd.DataFrame:
     """The chosen allowed ``rows`` that touch working time, with their working bytes and minutes.
 
@@ -100,18 +49,18 @@ def _usage(ctx: Context, rows: np.ndarray, working: np.ndarray, tunnel: np.ndarr
     active (logged minute is working time), open_minute (the opening minute of a
     tunnel that opened in working time, else -1), and with ``detail`` domain and category.
     """
-    frame = ctx.frame(rows, ["local_date"])
-    for name in ("who", "domain", "category") if detail else ("who",):
-        frame[name] = labels(ctx, name, rows)
-    nbytes = transferred(ctx, rows).astype(np.float64)
+    names = ["who", "domain", "category"] if detail else ["who"]
+    frame = ctx.frame(rows, ["local_date", "time", "transferred", *names])
+    frame[names] = frame[names].astype("category")
+    nbytes = frame.pop("transferred").to_numpy(dtype=np.float64)
     active = working[rows]
-    frame["ms"] = epoch_ms(ctx, rows)
+    frame["ms"] = frame.pop("time").astype("int64")
     frame["opened"] = frame["ms"]
     frame["open_minute"] = -1
     share = active.astype(np.float64)
     spread = np.flatnonzero(tunnel[rows])
     if len(spread):
-        opened, seconds, work = tunnel_spans(ctx, rows[spread])
+        opened, seconds, work = ctx.spans(rows[spread])
         long = seconds > 0
         share[spread[long]] = np.clip(work[long] / seconds[long], 0.0, 1.0)
         frame.iloc[spread, frame.columns.get_loc("opened")] = opened

@@ -44,9 +44,7 @@ _SHOWN = 3
 
 def _delivered(ctx: Context, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
     """Bytes of every row (download + upload) and which rows count (delivered, not on the allow list)."""
-    down = pc.fill_null(ctx.events.column("bytes_in"), 0)
-    up = pc.fill_null(ctx.events.column("bytes_out"), 0)
-    nbytes = np.asarray(pc.add(down, up).to_numpy(zero_copy_only=False), dtype=np.int64)
+    nbytes = np.asarray(ctx.transferred.to_numpy(zero_copy_only=False), dtype=np.int64)
     counted = ~ctx.is_in("action", ["blocked", "auth_required"]) & ~ctx.is_in("category", rule["ignore_categories"])
     return nbytes, counted & (nbytes > 0)
 
