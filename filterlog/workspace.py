@@ -64,6 +64,38 @@ CREATE TABLE IF NOT EXISTS ingests (
 );
 CREATE INDEX IF NOT EXISTS ingests_sha ON ingests (sha256);
 CREATE INDEX IF NOT EXISTS ingests_head ON ingests (head_sha256);
+CREATE TABLE IF NOT EXISTS incidents (
+    record_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    finding_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    user TEXT,
+    client_ip TEXT,
+    finding_date TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    reviewed_by TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    notes TEXT NOT NULL DEFAULT '',
+    decided_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_finding ON incidents (finding_id);
+CREATE TABLE IF NOT EXISTS access_log (
+    entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    command TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    date_from TEXT,
+    date_to TEXT,
+    output TEXT,
+    events INTEGER,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 """
 
 
@@ -130,6 +162,11 @@ class Workspace:
     def quarantine_dir(self) -> Path:
         """Rejected lines with reasons."""
         return self.root / "quarantine"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Generated reports (owner-only: they hold personal data)."""
+        return self.root / "reports"
 
     @property
     def config_path(self) -> Path:
