@@ -13,6 +13,7 @@ test exercises exactly what a school's log would.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from filterlog.enrich.events import Enricher
 from filterlog.ingest.squid import SquidNative
 from filterlog.rules.context import Context
 from filterlog.rules.engine import run_rules, select_rules
+from filterlog.workspace import Workspace
 
 _CATEGORIES: Categories | None = None
 
@@ -124,3 +126,29 @@ class Day:
     def who(self, rule: str, **params: Any) -> set[str]:
         """Users the rule flags."""
         return {f["user"] or f["client_ip"] for f in self.findings(rule, **params)}
+
+    def workspace(self, root: Path) -> Workspace:
+        """A real workspace in ``root`` holding these lines: config written, log ingested, findings detected.
+
+        For report tests: the log is ``root/logs/access.log``; groups, if any, are a real groups CSV.
+        """
+        from filterlog.ingest import ingest
+        from filterlog.rules import detect
+
+        logs = root / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = logs / "access.log"
+        log.write_text(self.text(), encoding="utf-8")
+        ws = Workspace(root / "workspace").create()
+        toml = ws.config_path.read_text(encoding="utf-8")
+        toml = toml.replace('timezone = "Europe/London"', f'timezone = "{self.timezone}"', 1)
+        if self.groups:
+            groups = logs / "groups.csv"
+            groups.write_text("user,group\n" + "".join(f"{u},{g}\n" for u, g in self.groups.items()), encoding="utf-8")
+            toml = toml.replace('groups = ""', f'groups = "{groups}"', 1)
+        ws.config_path.write_text(toml, encoding="utf-8")
+        report = ingest(ws, [log])
+        assert not report.failed, report.summary()
+        with ws.lock():
+            detect(ws)
+        return ws
