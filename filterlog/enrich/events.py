@@ -85,22 +85,25 @@ class Enricher:
         schema = pa.schema([f for f in ENRICHED_SCHEMA if f.name in cols])
         return conform(pa.table(cols), schema)
 
-    def parallel(self, events: pa.Table, threads: int = 2, min_rows: int = 100_000) -> pa.Table:
+    def parallel(self, events: pa.Table, threads: int = 2, min_rows: int = 100_000, search: bool = True) -> pa.Table:
         """The same as calling the enricher, with the rows split between ``threads`` threads.
 
         Enrichment is whole-column Arrow and numpy work that releases the GIL,
         so halves run side by side. Search terms are found afterwards on the
         whole table: collapsing one person's type-ahead keystrokes must see
         the keystrokes on both sides of the split. Below ``min_rows`` threads cost more than they save.
+        ``search=False`` leaves search terms null (reports that only count need no paths or queries).
         """
         n = events.num_rows
         if threads < 2 or n < max(min_rows, threads):
-            return self(events)
+            return self(events, search=search)
         step = -(-n // threads)
         pieces = [events.slice(start, step) for start in range(0, n, step)]
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="filterlog-enrich") as pool:
             parts = list(pool.map(lambda piece: self(piece, search=False), pieces))
         table = pa.concat_tables(parts)
+        if not search:
+            return table
         index = table.schema.get_field_index("search_terms")
         field = table.schema.field(index)
         terms = pc.cast(search_terms(table, table.column("domain")), field.type)
