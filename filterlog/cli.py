@@ -16,6 +16,7 @@ from . import __version__
 from ._cli_util import Group
 from ._cli_util import progress as _progress
 from .cli_categories import categories
+from .cli_incidents import incidents
 from .cli_reports import summary
 from .cli_rules import detect, findings, rules_
 from .workspace import Workspace
@@ -128,6 +129,7 @@ cli.add_command(detect)
 cli.add_command(findings)
 cli.add_command(rules_)
 cli.add_command(summary)
+cli.add_command(incidents)
 
 
 def main() -> None:
