@@ -15,6 +15,7 @@ import click
 from . import __version__
 from ._cli_util import Group
 from ._cli_util import progress as _progress
+from .cli_audit import audit
 from .cli_categories import categories
 from .cli_incidents import incidents
 from .cli_reports import summary
@@ -130,6 +131,7 @@ cli.add_command(findings)
 cli.add_command(rules_)
 cli.add_command(summary)
 cli.add_command(incidents)
+cli.add_command(audit)
 
 
 def main() -> None:
