@@ -17,6 +17,7 @@ from ._cli_util import Group
 from ._cli_util import progress as _progress
 from .cli_audit import audit
 from .cli_categories import categories
+from .cli_governors import governors
 from .cli_incidents import incidents
 from .cli_reports import summary
 from .cli_rules import detect, findings, rules_
@@ -132,6 +133,7 @@ cli.add_command(rules_)
 cli.add_command(summary)
 cli.add_command(incidents)
 cli.add_command(audit)
+cli.add_command(governors)
 
 
 def main() -> None:
