@@ -19,7 +19,8 @@ from .cli_audit import audit
 from .cli_categories import categories
 from .cli_governors import governors
 from .cli_incidents import incidents
-from .cli_reports import summary
+from .cli_reports import run, summary
+from .cli_review import review
 from .cli_rules import detect, findings, rules_
 from .workspace import Workspace
 
@@ -130,10 +131,12 @@ cli.add_command(categories)
 cli.add_command(detect)
 cli.add_command(findings)
 cli.add_command(rules_)
-cli.add_command(summary)
-cli.add_command(incidents)
 cli.add_command(audit)
 cli.add_command(governors)
+cli.add_command(review)
+cli.add_command(summary)
+cli.add_command(run)
+cli.add_command(incidents)
 
 
 def main() -> None:

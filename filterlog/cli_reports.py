@@ -5,12 +5,17 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from ._cli_util import interactive as _interactive
 from ._cli_util import progress as _progress
 from .cli_rules import DATE, _range
 from .workspace import Workspace, within
+
+if TYPE_CHECKING:
+    from .ingest.pipeline import FileResult
 
 
 @click.command()
@@ -50,3 +55,41 @@ def summary(ws: Workspace, date_from: date | None, date_to: date | None, fmt: st
         return
     write_private(out, data)
     click.echo(f"summary: {table.num_rows} people with findings -> {out}", err=not sys.stdout.isatty())
+
+
+@click.command()
+@click.argument("logs", nargs=-1, required=True)
+@click.option("--format", "fmt", default="auto", show_default=True, help="Log format name, or auto to recognise it.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the review (default: reports/)."
+)
+@click.pass_obj
+def run(ws: Workspace, logs: tuple[str, ...], fmt: str, out: Path | None) -> None:
+    """The daily batch: ingest LOGS, detect on the dates they cover, write the summary and the review.
+
+    Safe to repeat (nothing is ingested twice; findings and reports come out
+    the same). Quiet off a terminal, for cron: one count line and the report
+    path, errors on stderr, exit 1 if any file failed.
+    """
+    from .batch import run_batch
+    from .cli import _say_file
+    from .ingest.source import expand
+
+    files, _ = expand(logs)
+    talk = _interactive()
+    with _progress(sum(f.stat().st_size for f in files if f.exists()), "ingest") as bar:
+        result = run_batch(
+            ws, logs, fmt, out=out, progress=bar, on_file=_say_file if talk else _say_failure
+        )  # fmt: skip
+    click.echo(result.summary())
+    if result.review_path is not None:
+        click.echo(f"review: {result.review_path}")
+        click.echo(f"summary: {result.summary_path}")
+    if result.failed:
+        sys.exit(1)
+
+
+def _say_failure(result: FileResult) -> None:
+    """Off a terminal only failures are worth a line (on stderr, where cron mails it)."""
+    if result.status == "failed":
+        click.echo("error: " + result.message, err=True)
