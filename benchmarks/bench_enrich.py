@@ -33,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
 
     out = args.cache_dir / f"enrich-demo-{args.day_lines}"
-    result = run_demo(out, lines=args.day_lines)
+    result = run_demo(out, lines=args.day_lines, reports=False)
     ws = Workspace(result.workspace)
     if args.ut1:
         t = time.perf_counter()

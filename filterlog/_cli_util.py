@@ -6,11 +6,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .errors import FilterlogError
+
+if TYPE_CHECKING:
+    from .ingest.pipeline import FileResult
 
 
 class Group(click.Group):
@@ -36,3 +39,19 @@ def progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
         return
     with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True) as bar:
         yield bar.update
+
+
+def say_file(result: FileResult) -> None:
+    """One line per file: its counts, or why it failed or was skipped."""
+    if result.status == "failed":
+        click.echo("error: " + result.message, err=True)
+        return
+    if result.status in ("ingested", "appended"):
+        click.echo(
+            f"{result.path}: {result.format}, {result.lines:,} lines: {result.events:,} events, "
+            f"{result.quarantined:,} quarantined, {result.skipped:,} header/blank"
+            + (" (new lines only)" if result.status == "appended" else ""),
+            err=True,
+        )
+    if result.message:
+        click.echo(result.message, err=True)

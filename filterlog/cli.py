@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from . import __version__
-from ._cli_util import Group
+from ._cli_util import Group, say_file
 from ._cli_util import progress as _progress
 from .cli_audit import audit
 from .cli_categories import categories
@@ -70,26 +69,10 @@ def ingest(ws: Workspace, logs: tuple[str, ...], fmt: str, replace: bool) -> Non
     files, _ = expand(logs)
     total = sum(f.stat().st_size for f in files if f.exists())
     with _progress(total, "ingest") as bar:
-        report = run(ws, logs, fmt=fmt, progress=bar, on_file=_say_file, replace=replace)
+        report = run(ws, logs, fmt=fmt, progress=bar, on_file=say_file, replace=replace)
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)
-
-
-def _say_file(result: Any) -> None:
-    """One line per file: its counts, or why it failed or was skipped."""
-    if result.status == "failed":
-        click.echo("error: " + result.message, err=True)
-        return
-    if result.status in ("ingested", "appended"):
-        click.echo(
-            f"{result.path}: {result.format}, {result.lines:,} lines: {result.events:,} events, "
-            f"{result.quarantined:,} quarantined, {result.skipped:,} header/blank"
-            + (" (new lines only)" if result.status == "appended" else ""),
-            err=True,
-        )
-    if result.message:
-        click.echo(result.message, err=True)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ import click
 
 from ._cli_util import interactive as _interactive
 from ._cli_util import progress as _progress
+from ._cli_util import say_file
 from .cli_rules import DATE, _range
 from .workspace import Workspace, within
 
@@ -72,14 +73,13 @@ def run(ws: Workspace, logs: tuple[str, ...], fmt: str, out: Path | None) -> Non
     path, errors on stderr, exit 1 if any file failed.
     """
     from .batch import run_batch
-    from .cli import _say_file
     from .ingest.source import expand
 
     files, _ = expand(logs)
     talk = _interactive()
     with _progress(sum(f.stat().st_size for f in files if f.exists()), "ingest") as bar:
         result = run_batch(
-            ws, logs, fmt, out=out, progress=bar, on_file=_say_file if talk else _say_failure
+            ws, logs, fmt, out=out, progress=bar, on_file=say_file if talk else _say_failure
         )  # fmt: skip
     click.echo(result.summary())
     if result.review_path is not None:

@@ -204,6 +204,10 @@ def test_demo_generates_and_ingests_a_school_day(tmp_path: Path) -> None:
     assert list((out / "workspace" / "events").glob("date=2026-11-18/*.parquet"))
     config = (out / "workspace" / "filterlog.toml").read_text()
     assert str((out / "logs" / "ip_map.csv").resolve()) in config
+    review = out / "workspace" / "reports" / "review-2026-11-18.html"
+    assert f"coordinator's review (HTML): {review}" in result.output
+    assert "E-safety review" in review.read_text() and oct(review.stat().st_mode & 0o777) == "0o600"
+    assert (out / "workspace" / "reports" / "summary-2026-11-18.csv").is_file()
     again = CliRunner().invoke(command, ["demo", str(out), "--lines", "3000"], catch_exceptions=False)
     assert again.exit_code == 0 and "0 events" in again.output
 

@@ -17,7 +17,7 @@ from filterlog.workspace import Workspace
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("demo")
-    result = run_demo(out, lines=20_000)
+    result = run_demo(out, lines=20_000, reports=False)
     ws = Workspace(result.workspace)
     events = ds.dataset(ws.events_dir, format="parquet", partitioning="hive").to_table().drop_columns(["date"])
     enriched = Enricher.from_workspace(ws)(events)

@@ -19,7 +19,7 @@ from filterlog.workspace import Workspace
 
 @pytest.fixture(scope="module", params=[None, date(2026, 6, 17)], ids=["november", "june-bst"])
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    result = run_demo(tmp_path_factory.mktemp("demo"), lines=40_000, on=request.param)
+    result = run_demo(tmp_path_factory.mktemp("demo"), lines=40_000, on=request.param, reports=False)
     ws = Workspace(result.workspace)
     table = findings.read(ws)
     ws.close()

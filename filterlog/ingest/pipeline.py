@@ -123,7 +123,7 @@ def _ingest_file(
     cut = last_newline_end(path, size) if plain else None
     sha, cut_sha = sha256_file(path, size, cut)
     if replace:
-        ws.forget(str(path), sha)
+        ws.forget(str(path.absolute()), sha)
     known = ws.find_by_sha(sha)
     if known is not None:
         if progress:
@@ -151,7 +151,7 @@ def _ingest_file(
 
     writer = ws.begin(
         {
-            "path": str(path),
+            "path": str(path.absolute()),  # absolute: audits find the file from any directory
             "size": size,
             "sha256": sha,
             "compression": src.compression,
