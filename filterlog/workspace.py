@@ -309,25 +309,34 @@ class Workspace:
         return sorted((self.events_dir / f"date={day.isoformat()}").glob("*.parquet"))
 
     def read_events(
-        self, day: date, since: datetime | None = None, until: datetime | None = None, columns: list[str] | None = None
+        self,
+        day: date,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        columns: list[str] | None = None,
+        dictionaries: tuple[str, ...] = (),
     ) -> pa.Table:
         """One local date's events (``EVENT_SCHEMA``), optionally only those logged in [since, until].
 
         The time filter uses the Parquet row-group statistics, so reading the
-        edge of a neighbouring day does not read the whole day.
+        edge of a neighbouring day does not read the whole day. String columns
+        named in ``dictionaries`` come back dictionary-encoded, as stored: a
+        day's user agents are a gigabyte as strings and a few dozen values as a dictionary.
         """
+        schema = EVENT_SCHEMA
+        for name in dictionaries:
+            index = schema.get_field_index(name)
+            schema = schema.set(index, schema.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
         files = self.event_files(day)
         if not files:
-            return EVENT_SCHEMA.empty_table() if columns is None else EVENT_SCHEMA.empty_table().select(columns)
+            return schema.empty_table() if columns is None else schema.empty_table().select(columns)
         filters = []
         if since is not None:
             filters.append(("time", ">=", since))
         if until is not None:
             filters.append(("time", "<=", until))
         try:
-            table = pq.read_table(
-                [str(f) for f in files], schema=EVENT_SCHEMA, columns=columns, filters=filters or None
-            )
+            table = pq.read_table([str(f) for f in files], schema=schema, columns=columns, filters=filters or None)
         except (OSError, pa.ArrowInvalid) as exc:
             raise WorkspaceError(f"{self.events_dir}/date={day}: cannot read events: {exc}") from exc
         return table

@@ -168,3 +168,46 @@ def test_overrides_apply_and_rules_can_be_disabled() -> None:
     every = load_rules()
     assert [r.id for r in every] == list(RULE_IDS)
     assert all(r.policy and r.title and r.severity in ("low", "medium", "high", "critical") for r in every)
+
+
+def test_dictionary_encoded_agents_and_referers_give_the_same_findings() -> None:
+    """detect reads user agents and referers dictionary-encoded; every rule must judge them as plain strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from rulecase import categories
+
+    from filterlog.enrich.events import Enricher
+    from filterlog.rules.context import Context
+    from filterlog.rules.engine import run_rules, select_rules
+
+    day = Day("2026-11-18")
+    for i in range(6):  # a hacking tool's agent
+        day.get(
+            f"10:0{i}:00",
+            f"http://10.0.0.9/page{i}?id=1",
+            user="mallory",
+            ua="sqlmap/1.7.2#stable (https://sqlmap.org)",
+        )
+    day.get(
+        "11:00:00", "http://dl.delivery.mp.microsoft.com/big.cab", 900_000_000, user="bob", ua="Windows-Update-Agent/10"
+    )
+    day.get("11:05:00", "http://cdn.example.net/big.iso", 900_000_000, user="carol")  # a large transfer that counts
+    for minute in (10, 12, 14):  # blocked attempts, and a blocked resource another site's page pulled in
+        day.deny(f"12:{minute}:00", "www.pornhub.com:443", user="dave")
+        day.deny(f"12:{minute}:30", "http://www.pornhub.com/static/x.js", user="erin", ref="https://www.bbc.co.uk/news")
+    plain = day.events()
+    encoded = plain
+    for name in ("user_agent", "referer"):
+        index = plain.schema.get_field_index(name)
+        column = pc.dictionary_encode(plain.column(name))
+        encoded = encoded.set_column(index, pa.field(name, column.type), column)
+    config = day.config()
+    enricher = Enricher(config, categories=categories())
+    rules = select_rules(config)
+    got = run_rules(Context(enricher(encoded), config), rules)
+    want = run_rules(Context(enricher(plain), config), rules)
+    assert enricher(encoded).schema.field("user_agent").type == pa.dictionary(pa.int32(), pa.string())
+    assert got.num_rows >= 3 and {"hacking-tools", "large-transfer", "repeated-blocked"} <= set(
+        got.column("rule").to_pylist()
+    )
+    assert got.to_pylist() == want.to_pylist()

@@ -56,7 +56,8 @@ def registered_domain(host: str) -> str | None:
     return found or bare
 
 
-def _distinct(hosts: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+def distinct(hosts: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """The column as one dictionary array: per-host work then runs once per distinct host."""
     enc = hosts if pa.types.is_dictionary(hosts.type) else pc.dictionary_encode(hosts)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
@@ -65,13 +66,13 @@ def _distinct(hosts: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
 
 def registered_domains(hosts: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     """Registered domain of every host in a column (null where the host is null)."""
-    enc = _distinct(hosts)
+    enc = distinct(hosts)
     values = [None if h is None else registered_domain(h) for h in enc.dictionary.to_pylist()]
     return pa.DictionaryArray.from_arrays(enc.indices, pa.array(values, pa.string()))
 
 
 def ip_literals(hosts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Whether each host is an IP address (False for null hosts)."""
-    enc = _distinct(hosts)
+    enc = distinct(hosts)
     flags = pa.array([h is not None and ip_literal(h) for h in enc.dictionary.to_pylist()], pa.bool_())
     return pc.fill_null(flags.take(enc.indices), False)

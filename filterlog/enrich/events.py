@@ -20,7 +20,7 @@ from ..config import Config
 from ..schema import ENRICHED_COLUMNS, ENRICHED_SCHEMA, conform
 from ..workspace import Workspace
 from .calendar import in_working_hours
-from .domains import registered_domains
+from .domains import distinct, registered_domains
 from .identity import IpMap, attribute, load_groups, load_ip_map, people
 from .search import search_terms
 
@@ -64,10 +64,11 @@ class Enricher:
         """
         n = events.num_rows
         cols: dict[str, Any] = {name: events.column(name) for name in events.column_names}
-        domain = registered_domains(events.column("host"))
+        hosts = distinct(events.column("host"))  # encoded once: domains and categories both work per distinct host
+        domain = registered_domains(hosts)
         cols["domain"] = domain
         if self.categories is not None:
-            cols["category"], cols["category_source"] = self.categories.categorise(events.column("host"))
+            cols["category"], cols["category_source"] = self.categories.categorise(hosts)
         if self.ip_map is not None:
             ip_user, ip_device = attribute(events.column("time"), events.column("client_ip"), self.ip_map)
             cols["ip_user"] = ip_user
@@ -81,8 +82,9 @@ class Enricher:
             cols["search_terms"] = search_terms(events, domain)
         for c in ENRICHED_COLUMNS:
             cols.setdefault(c.name, pa.nulls(n, c.type))
-        # A caller may leave out event columns it does not need (detect skips the URL text).
-        schema = pa.schema([f for f in ENRICHED_SCHEMA if f.name in cols])
+        # A caller may leave out event columns it does not need (detect skips the URL text), and may pass
+        # string columns dictionary-encoded (detect reads user agents so): those stay as they came.
+        schema = pa.schema([_as_given(f, events) for f in ENRICHED_SCHEMA if f.name in cols])
         return conform(pa.table(cols), schema)
 
     def parallel(self, events: pa.Table, threads: int = 2, min_rows: int = 100_000, search: bool = True) -> pa.Table:
@@ -108,6 +110,15 @@ class Enricher:
         field = table.schema.field(index)
         terms = pc.cast(search_terms(table, table.column("domain")), field.type)
         return table.set_column(index, field, terms)
+
+
+def _as_given(field: pa.Field, events: pa.Table) -> pa.Field:
+    """The schema's field, or the input's dictionary type where the schema wants plain strings."""
+    if field.name in events.column_names and field.type == pa.string():
+        given = events.schema.field(field.name).type
+        if pa.types.is_dictionary(given) and given.value_type == pa.string():
+            return field.with_type(given)
+    return field
 
 
 def _path(text: str, base: Path) -> Path:

@@ -40,7 +40,7 @@ def _resources(ctx: Context, rows: np.ndarray) -> np.ndarray:
     take = pa.array(rows, pa.int64())
     path = pc.utf8_lower(pc.fill_null(ctx.events.column("path").take(take), ""))
     static = ctx.mask(pc.match_substring_regex(path, STATIC_PATH))
-    referer = pc.fill_null(ctx.events.column("referer").take(take), "")
+    referer = pc.fill_null(pc.cast(ctx.events.column("referer").take(take), pa.string()), "")
     ref_host = pc.struct_field(pc.extract_regex(referer, r"^[A-Za-z][A-Za-z0-9+.-]*://(?P<h>[^/:?#]+)"), "h")
     ref_domain = pc.cast(registered_domains(pc.utf8_lower(ref_host)), pa.string())
     domain = pc.cast(ctx.events.column("domain").take(take), pa.string())

@@ -38,6 +38,10 @@ UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format
 
 COLUMNS = [name for name in EVENT_NAMES if name not in UNREAD]
 
+AS_DICTIONARY = ("user_agent", "referer")
+"""Read dictionary-encoded, as stored: a few hundred distinct values over millions of rows, which the
+rules only match against lists (a gigabyte and two seconds saved on a 10M-event day)."""
+
 MODULES = {
     "repeated-blocked": "blocked",
     "circumvention": "circumvention",
@@ -133,13 +137,13 @@ def _bounds(table: pa.Table) -> tuple[datetime, datetime] | None:
 
 def load_day(ws: Workspace, day: date, margin: timedelta = MARGIN) -> tuple[pa.Table, int]:
     """A date's events with ``margin`` of each neighbour, and how many rows are the date's own."""
-    own = ws.read_events(day, columns=COLUMNS)
+    own = ws.read_events(day, columns=COLUMNS, dictionaries=AS_DICTIONARY)
     bounds = _bounds(own)
     if bounds is None:
         return own, 0
     lo, hi = bounds
-    before = ws.read_events(day - timedelta(days=1), since=lo - margin, columns=COLUMNS)
-    after = ws.read_events(day + timedelta(days=1), until=hi + margin, columns=COLUMNS)
+    before = ws.read_events(day - timedelta(days=1), since=lo - margin, columns=COLUMNS, dictionaries=AS_DICTIONARY)
+    after = ws.read_events(day + timedelta(days=1), until=hi + margin, columns=COLUMNS, dictionaries=AS_DICTIONARY)
     return pa.concat_tables([before, own, after]), own.num_rows
 
 

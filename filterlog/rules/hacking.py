@@ -168,7 +168,11 @@ def _agent_patterns() -> list[tuple[str, str]]:
 def _agents(ctx: Context, mine: np.ndarray) -> pd.Series:
     """Tool name of each request sent with a hacking tool's user agent (indexed by row); other rows absent."""
     column = ctx.events.column("user_agent")
-    uniq = pc.unique(column).to_pylist()
+    if pa.types.is_dictionary(column.type):  # the chunks' dictionaries are the distinct values (and a few unused)
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        uniq = sorted(set().union(*(c.dictionary.to_pylist() for c in chunks)) - {None})
+    else:
+        uniq = pc.unique(column).to_pylist()
     patterns = _agent_patterns()
     tool = {}
     for ua in uniq:
@@ -179,7 +183,7 @@ def _agents(ctx: Context, mine: np.ndarray) -> pd.Series:
                 tool[ua] = found
     if not tool:
         return pd.Series(dtype=object)
-    if len(tool) <= _FEW:  # a length-then-bytes comparison per value is far cheaper than hashing every row
+    if len(tool) <= _FEW and not pa.types.is_dictionary(column.type):  # comparing bytes beats hashing every row
         sent = np.zeros(len(ctx), dtype=bool)
         for ua in tool:
             sent |= ctx.mask(pc.equal(column, pa.scalar(ua, pa.string())))

@@ -72,7 +72,8 @@ def _update_agents(ctx: Context, rows: np.ndarray, agents: list[str]) -> np.ndar
         return np.zeros(len(rows), dtype=bool)
     chosen = np.zeros(len(ctx), dtype=bool)
     chosen[rows] = True
-    ua = pc.dictionary_encode(ctx.events.column("user_agent").filter(pa.array(chosen)).combine_chunks())
+    sent = pc.cast(ctx.events.column("user_agent").filter(pa.array(chosen)), pa.string())
+    ua = pc.dictionary_encode(sent.combine_chunks() if isinstance(sent, pa.ChunkedArray) else sent)
     hit = np.zeros(len(ua.dictionary), dtype=bool)
     for agent in agents:
         found = pc.match_substring(ua.dictionary, agent, ignore_case=True)
