@@ -90,7 +90,7 @@ class Disclosure:
             picks = self._second(target)
             if not picks:
                 gave_up.add(target)
-                log.warning("a small count could not be fully protected: %s", "/".join(target))
+                log.info("a small count could not be fully protected: %s", "/".join(target))
             for key in picks:
                 self.hidden[key] = "other"
         self.unprotected = sorted(gave_up)
@@ -178,9 +178,11 @@ class GovernorsReport:
 
     def count_line(self) -> str:
         """One line for the CLI: the headline counts as published."""
-        return (
-            f"{self.total} incidents, {self.people} people, {self.date_from} to {self.date_to} (counts under 5 hidden)"
-        )
+        line = f"{self.total} incidents, {self.people} people, {self.date_from} to {self.date_to}"
+        line += " (counts under 5 hidden)"
+        if self.unprotected:
+            line += f"; {self.unprotected} small count(s) could not be fully protected: keep the report confidential"
+        return line
 
 
 def term(ws: Workspace, date_from: date | None = None, date_to: date | None = None) -> tuple[date, date]:
