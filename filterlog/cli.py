@@ -18,6 +18,7 @@ from .cli_audit import audit
 from .cli_categories import categories
 from .cli_governors import governors
 from .cli_incidents import incidents
+from .cli_privacy import purge
 from .cli_reports import run, summary
 from .cli_review import review
 from .cli_rules import detect, findings, rules_
@@ -120,6 +121,7 @@ cli.add_command(review)
 cli.add_command(summary)
 cli.add_command(run)
 cli.add_command(incidents)
+cli.add_command(purge)
 
 
 def main() -> None:

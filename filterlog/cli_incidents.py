@@ -73,21 +73,34 @@ def record(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
     help="table for people, csv for spreadsheets (formulas neutralised), json for programs.",
 )  # fmt: skip
+@click.option("--pseudonymise", is_flag=True, help="Replace names, addresses and ids by this workspace's pseudonyms.")
 @click.pass_obj
-def list_(ws: Workspace, status: str, date_from: date | None, date_to: date | None, user: str | None, fmt: str) -> None:
+def list_(
+    ws: Workspace,
+    status: str,
+    date_from: date | None,
+    date_to: date | None,
+    user: str | None,
+    fmt: str,
+    pseudonymise: bool,
+) -> None:
     """List the register: each finding's current state, or the queue of unreviewed findings."""
     from . import incidents as register
-    from . import output
+    from . import output, pseudonym
 
     if date_from and date_to and date_to < date_from:
         raise click.UsageError(f"--to {date_to} is before --from {date_from}")
     width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 200
     if status == "unreviewed":
         queue = register.unreviewed(ws, date_from, date_to, user=user)
+        if pseudonymise:
+            queue = pseudonym.pseudonymise(ws, queue, columns=("user", "client_ip"))
         render = {"json": output.to_json, "csv": output.to_csv}.get(fmt)
         text = render(queue) if render else output.to_table(queue, ws.config.site.timezone, width)
     else:
         found = register.listing(ws, status, date_from, date_to, user=user)
+        if pseudonymise:
+            found = pseudonym.pseudonymise(ws, found, columns=("user", "client_ip", "reviewed_by"))
         text = {"json": register.to_json, "csv": register.to_csv}.get(fmt, lambda i: register.to_table(i, width))(found)
     click.echo(text, nl=False)
 

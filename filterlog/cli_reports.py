@@ -31,9 +31,13 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (owner-only) instead of the terminal; needed for parquet.",
 )
+@click.option("--pseudonymise", is_flag=True, help="Replace each person by this workspace's pseudonym for them.")
 @click.pass_obj
-def summary(ws: Workspace, date_from: date | None, date_to: date | None, fmt: str, out: Path | None) -> None:
+def summary(
+    ws: Workspace, date_from: date | None, date_to: date | None, fmt: str, out: Path | None, pseudonymise: bool
+) -> None:
     """One row per person with findings: counts per rule, worst severity, blocked attempts, non-business traffic."""
+    from . import pseudonym
     from .report import summary as report
     from .report.files import write_private
 
@@ -43,6 +47,8 @@ def summary(ws: Workspace, date_from: date | None, date_to: date | None, fmt: st
     days = within(ws.event_dates(), date_from, date_to)
     with _progress(len(days), "summary") as bar:
         table = report.summarise(ws, date_from, date_to, progress=bar)
+    if pseudonymise:
+        table = pseudonym.pseudonymise(ws, table, columns=("user",))
     if fmt == "parquet":
         data: str | bytes = report.to_parquet(table)
     elif fmt == "csv":

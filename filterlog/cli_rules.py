@@ -71,13 +71,20 @@ def detect(ws: Workspace, date_from: date | None, date_to: date | None, rules: t
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
     help="table for people, csv for spreadsheets (formulas neutralised), json for programs.",
 )  # fmt: skip
+@click.option("--pseudonymise", is_flag=True, help="Replace names, addresses and ids by this workspace's pseudonyms.")
 @click.pass_obj
 def findings(
-    ws: Workspace, date_from: date | None, date_to: date | None, user: str | None, rules: tuple[str, ...], fmt: str
+    ws: Workspace,
+    date_from: date | None,
+    date_to: date | None,
+    user: str | None,
+    rules: tuple[str, ...],
+    fmt: str,
+    pseudonymise: bool,
 ) -> None:
     """Show stored findings (run 'filterlog detect' first)."""
     from . import findings as store
-    from . import output
+    from . import output, pseudonym
     from .rules.model import RULE_IDS
 
     _range(date_from, date_to)
@@ -85,6 +92,8 @@ def findings(
     if unknown:
         raise click.UsageError(f"unknown rule(s) {', '.join(unknown)} (rules are: {', '.join(RULE_IDS)})")
     table = store.read(ws, date_from, date_to, user=user, rules=rules or None)
+    if pseudonymise:
+        table = pseudonym.pseudonymise(ws, table, columns=("user", "client_ip"))
     if fmt == "json":
         click.echo(output.to_json(table), nl=False)
     elif fmt == "csv":
