@@ -44,7 +44,7 @@ from ..schema import SEVERITIES
 from ..workspace import Workspace
 from . import charts
 from .files import write_private
-from .templates import render
+from .templates import printable, render
 
 log = logging.getLogger(__name__)
 
@@ -355,8 +355,8 @@ def _summary(report: GovernorsReport, d: Disclosure, rule_ids: list[str], titles
 
 
 def _label(text: str) -> str:
-    """Chart text with matplotlib's mathtext switched off (a ``$`` in a group name would be parsed)."""
-    return text.replace("$", r"\$")
+    """Chart text: control characters shown as ``?`` (no font has them) and mathtext off (``$`` would be parsed)."""
+    return printable(text).replace("$", r"\$")
 
 
 def _charts(
