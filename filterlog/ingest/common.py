@@ -179,7 +179,7 @@ class SquidCombined(SquidCommon):
 
 def _actions(vendor: pa.Array, status: pa.Array) -> pa.Array:
     """Normalised action per row, decided once per distinct (code, status) pair."""
-    key = pc.binary_join_element_wise(pc.fill_null(vendor, ""), pc.cast(status, pa.string()), "/")
+    key = pc.binary_join_element_wise(pc.fill_null(vendor, ""), pc.fill_null(pc.cast(status, pa.string()), "0"), "/")
     enc = pc.dictionary_encode(key).combine_chunks() if isinstance(key, pa.ChunkedArray) else pc.dictionary_encode(key)
     names = []
     for k in enc.dictionary.to_pylist():

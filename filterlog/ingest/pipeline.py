@@ -188,6 +188,9 @@ def _ingest_file(
         raise
     repaired, held = tally.repaired, tally.held_back
     notes = []
+    if tally.lines and not tally.events:  # say so: a file that yields nothing is worth a second look
+        why = "every line was quarantined (wrong --format?)" if tally.quarantined else "only header/blank lines"
+        notes.append(f"no events: {why}")
     if repaired:
         notes.append(f"{repaired} line{'s' if repaired != 1 else ''} held invalid UTF-8, replaced by U+FFFD")
     if held:

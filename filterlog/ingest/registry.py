@@ -40,7 +40,9 @@ def sniff(head: bytes, path: Path | str = "<input>") -> type[Reader]:
     if not head.strip():
         raise InputError(path, "file is empty")
     sample = _NUL_RUN.sub(b"", head[:8192])  # runs of NUL are crash residue, not a format
-    if not sample.strip(b" \r\n\t") or b"\x00" in sample or _binary_share(sample) > 0.3:
+    rows = [x for x in sample.split(b"\n") if x.strip()]
+    damaged = sum(b"\x00" in x for x in rows)  # a stray NUL or two is damage to a text log; many mean binary
+    if not rows or damaged > max(1, len(rows) // 10) or _binary_share(sample) > 0.3:
         raise InputError(path, "binary data, not a text log (wrong file, or compressed in an unknown way?)")
     lines = [x.replace(b"\x00", b"") for x in head.split(b"\n")[:SNIFF_LINES]]
     lines = [x for x in lines if x.strip()]

@@ -44,8 +44,12 @@ def expand(inputs: Iterable[str | Path]) -> tuple[list[Path], list[InputError]]:
             if not found:
                 errors.append(InputError(path, "directory holds no files"))
             files.extend(found)
-        elif path.exists():
+        elif path.is_file():
             files.append(path)
+        elif path.exists():  # opening a named pipe would wait for a writer forever
+            errors.append(InputError(path, "not a regular file (a named pipe, socket or device?): not read"))
+        elif path.is_symlink():
+            errors.append(InputError(path, "symbolic link to nothing (dangling, or a loop)"))
         elif any(ch in text for ch in "*?["):
             matched = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
             if not matched:
@@ -182,7 +186,8 @@ class Source:
                 try:
                     got = stream.readinto(memoryview(data)[len(carry) :])
                 except OSError as exc:
-                    raise InputError(self.path, f"{_why(exc)} (after line {line - 1})") from exc
+                    where = f"after line {line - 1}" if line > 1 else "before the first complete line"
+                    raise InputError(self.path, f"{_why(exc)} ({where})") from exc
                 if not got:
                     break
                 del data[len(carry) + got :]

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from ..errors import FilterlogError
 from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from ..workspace import IngestWriter, Workspace
-from .base import Parsed, Reader, constant, line_bounds
+from .base import Checks, Parsed, Reader, constant, line_bounds
 from .source import Block, Source
 
 Progress = Callable[[int], None]
@@ -206,6 +206,7 @@ def stream(job: Job) -> Tally:
 def _work(job: Job, number: int, block: Block) -> Done:
     """On a worker thread: parse one block and write its events."""
     parsed = job.reader.parse(block.data, block.first_line)
+    _guard(block, parsed)
     if not block.terminated and (job.hold_fragment or parsed.bad_lines):
         return block, parsed, None  # held back: written when the line is complete
     span = None
@@ -215,6 +216,41 @@ def _work(job: Job, number: int, block: Block) -> Done:
         span = (lo.value, hi.value)
         _write_by_date(job.writer, number, events, job.tz)
     return block, parsed, span
+
+
+EARLIEST_MS, LATEST_MS = 631_152_000_000, 4_102_444_800_000
+"""Times from 1990-01-01 up to 2100-01-01 (UTC) are kept; outside that a clock or the line is broken."""
+
+
+def _guard(block: Block, parsed: Parsed) -> None:
+    """Quarantine events no reader may store, whatever its format: the invariants held in one place.
+
+    A NUL byte is file damage (crash residue), never log text; a time outside
+    1990-2099 would make a ``date=9999-..`` partition; a size or duration below
+    zero would break every byte total. Cheap when all is well: one byte scan
+    and a min/max per column.
+    """
+    events = parsed.events
+    if not events.num_rows:
+        return
+    checks = Checks(events.num_rows)
+    lines = np.asarray(events.column("source_line"))
+    if b"\0" in block.data:
+        buf = np.frombuffer(block.data, np.uint8)
+        damaged = np.searchsorted(np.flatnonzero(buf == 10), np.flatnonzero(buf == 0)) + block.first_line
+        checks.require(~np.isin(lines, damaged), "NUL bytes in the line (file damage, e.g. after a crash)")
+    ms = pc.cast(events.column("time"), pa.int64())
+    lo, hi = pc.min_max(ms).values()
+    if events.column("time").null_count or lo.as_py() < EARLIEST_MS or hi.as_py() >= LATEST_MS:
+        ok = pc.and_(pc.greater_equal(ms, EARLIEST_MS), pc.less(ms, LATEST_MS))
+        checks.require(np.asarray(pc.fill_null(ok, False)), "time missing or outside 1990-2099")
+    for name in ("bytes_in", "bytes_out", "duration_ms"):
+        low = pc.min(events.column(name)).as_py()
+        if low is not None and low < 0:
+            ok = pc.fill_null(pc.greater_equal(events.column(name), 0), True)
+            checks.require(np.asarray(ok), f"negative {name}")
+    if checks.failed:
+        parsed.events = events.filter(checks.reject(parsed, lines))
 
 
 def _with_source(events: pa.Table, sha: str) -> pa.Table:

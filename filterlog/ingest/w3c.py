@@ -234,7 +234,7 @@ class W3CReader(Reader):
         )
         ms = np.where(ms >= 0, ms, stamp_ms(stamp))
         checks = Checks(t.num_rows)
-        checks.require((ms >= _MIN_MS) & (ms < _MAX_MS), "no valid date/time")
+        checks.require((ms >= _MIN_MS) & (ms < _MAX_MS), "no valid date/time, or one outside 1990-2099")
         checks.require(np.asarray(pc.is_valid(col["client_ip"])), "the #Fields: header names no c-ip")
         url = build_url(col)
         checks.require(np.asarray(pc.is_valid(url)), "no URL (cs-uri / cs-url, or cs-host) in this line")
