@@ -374,7 +374,10 @@ def _charts(
     rest = [max(d.exact(("week", str(w))) - b, 0) if ("week", str(w)) not in d.hidden else 0
             for w, b in zip(weeks, bottom, strict=True)]  # fmt: skip
     ax.bar(x, rest, bottom=bottom, color="#c8c8c8", label="severity hidden", width=0.8)
-    ax.set_xticks(list(x), [f"{w:%d %b}" for w in weeks], rotation=45, ha="right")
+    step = max(1, -(-len(weeks) // 26))  # at most 26 labels: a year's range stays readable, a decade stays quick
+    ticks = list(x)[::step]
+    ax.set_xticks(ticks, [f"{weeks[i]:%d %b %Y}" if step > 1 else f"{weeks[i]:%d %b}" for i in ticks], rotation=45,
+                  ha="right")  # fmt: skip
     ax.set_ylabel("incidents (w/c)", fontsize=8)
     ax.legend(fontsize=7, frameon=False, ncols=5, loc="upper left")
     out["weeks"] = charts.png_data_uri(fig)
