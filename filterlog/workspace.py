@@ -292,6 +292,9 @@ class Workspace:
         rows = self.db.execute(
             "SELECT ingest_id FROM ingests WHERE state = 'done' AND (path = ? OR sha256 = ?)", (path, sha)
         ).fetchall()
+        # pending first: a run killed while deleting leaves rows that recover() finishes removing,
+        # never a 'done' row whose events are half gone (which a re-run would skip as already ingested)
+        self.db.executemany("UPDATE ingests SET state = 'pending' WHERE ingest_id = ?", [(r[0],) for r in rows])
         for (ingest_id,) in rows:
             for f in self.events_dir.glob(f"date=*/{ingest_id}-*.parquet"):
                 f.unlink()
@@ -305,8 +308,19 @@ class Workspace:
         return _partition_dates(self.events_dir)
 
     def event_files(self, day: date) -> list[Path]:
-        """The Parquet files holding one local date's events."""
-        return sorted((self.events_dir / f"date={day.isoformat()}").glob("*.parquet"))
+        """The Parquet files holding one local date's committed events.
+
+        Parts of a pending ingest (still running, or killed between renaming
+        its files into place and marking itself done) are left out, so a
+        reader that takes no lock sees each file's events whole or not at all.
+        Pending rows are read before the folder is listed: a commit finishing
+        in between has renamed all its parts already.
+        """
+        folder = self.events_dir / f"date={day.isoformat()}"
+        if not folder.is_dir():
+            return []
+        pending = {r[0] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")}
+        return sorted(f for f in folder.glob("*.parquet") if f.name.split("-", 1)[0] not in pending)
 
     def read_events(
         self,

@@ -217,6 +217,8 @@ def _label(day: date | None, default: str) -> str:
 def _write(ws: Workspace, pack: AuditPack, subject: Subject, events: pa.Table, found: pa.Table, actor: str) -> None:
     """Every pack file, then ``SHA256SUMS`` over them."""
     d = private_dir(pack.directory)
+    for stale in d.glob(".*.tmp"):  # a killed run's half-written file: personal data outside SHA256SUMS
+        stale.unlink(missing_ok=True)
     tz = ws.config.site.timezone
     buf = io.BytesIO()
     pq.write_table(events, buf, compression="zstd")
