@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .ingest import IngestReport, ingest
 from .ingest.pipeline import FileResult
@@ -21,6 +22,9 @@ from .ingest.source import expand
 from .report.files import write_private
 from .rules import DetectReport, detect
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .report.review import Review
 
 
 @dataclass
@@ -84,21 +88,28 @@ def run_batch(
     The reports go to the workspace's ``reports/`` (``out`` names the review
     file instead); both cover exactly the dates the logs hold.
     """
-    from .report import summary as summary_report
-    from .report.review import build_review, default_path, render_review, span
+    from .report.review import build_review
 
     logs = list(logs)
-    result = BatchResult(ingest(ws, logs, fmt=fmt, progress=progress, on_file=on_file))
-    files, _ = expand(logs)
-    result.dates = covered_dates(ws, files)
-    if not result.dates:
-        return result
-    first, last = result.dates[0], result.dates[-1]
-    with ws.lock():
+    with ws.lock():  # one run from ingest to reports: no other run can change the data in between
+        result = BatchResult(ingest(ws, logs, fmt=fmt, progress=progress, on_file=on_file))
+        files, _ = expand(logs)
+        result.dates = covered_dates(ws, files)
+        if not result.dates:
+            return result
+        first, last = result.dates[0], result.dates[-1]
         result.detected = detect(ws, first, last)
-    review = build_review(ws, first, last)  # reads the events once, for the summary and the review
+        review = build_review(ws, first, last)  # reads the events once, for the summary and the review
+        _write_reports(ws, result, review, out)
+    return result
+
+
+def _write_reports(ws: Workspace, result: BatchResult, review: Review, out: Path | None) -> None:
+    from .report import summary as summary_report
+    from .report.review import default_path, render_review, span
+
+    first, last = result.dates[0], result.dates[-1]
     result.people = review.summary.num_rows
     name = f"summary-{span(first, last)}.csv"
     result.summary_path = write_private(ws.reports_dir / name, summary_report.to_csv(review.summary))
     result.review_path = write_private(out or default_path(ws, first, last), render_review(review))
-    return result

@@ -151,6 +151,7 @@ class Workspace:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = resolve(root)
         self._db: sqlite3.Connection | None = None
+        self._held = 0
 
     # layout -----------------------------------------------------------------
     @property
@@ -249,7 +250,18 @@ class Workspace:
     # locking and recovery ---------------------------------------------------
     @contextmanager
     def lock(self) -> Iterator[Workspace]:
-        """Hold the workspace for one run; a second run gets a clear error, not a corrupt workspace."""
+        """Hold the workspace for one run; a second run gets a clear error, not a corrupt workspace.
+
+        Re-entrant for this object: the daily batch holds the lock for its
+        whole run while the ingest and detect it calls take it again.
+        """
+        if self._held:
+            self._held += 1
+            try:
+                yield self
+            finally:
+                self._held -= 1
+            return
         self.create()
         path = self.root / ".lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -264,8 +276,10 @@ class Workspace:
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             self.recover()
+            self._held = 1
             yield self
         finally:
+            self._held = 0
             os.close(fd)
 
     def recover(self) -> list[str]:

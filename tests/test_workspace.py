@@ -414,3 +414,17 @@ def test_partition_follows_the_configured_time_zone(ws: Workspace, tmp_path: Pat
     log.write_bytes(squid_line(datetime(2026, 11, 18, 3, 0, tzinfo=UTC), "http://example.org/ny"))  # 22:00 on 17th
     ingest(ws, [log])
     assert _partitions(ws) == {"http://example.org/ny": ["date=2026-11-17"]}
+
+
+def test_lock_is_reentrant_for_one_run_only(ws: Workspace) -> None:
+    other = Workspace(ws.root)
+    with ws.lock(), ws.lock():  # the batch holds it while ingest and detect take it again
+        with pytest.raises(WorkspaceError, match="in use"), other.lock():
+            pass
+        with ws.lock():
+            pass
+        with pytest.raises(WorkspaceError, match="in use"), other.lock():  # still held: only the outermost releases
+            pass
+    with other.lock():  # released
+        pass
+    other.close()
