@@ -112,7 +112,8 @@ class SquidCommon(Reader):
 
         status_ok = np.asarray(pc.fill_null(pc.match_substring_regex(t.column("status"), r"^\d{3}$"), False))
         bytes_txt = pc.if_else(pc.equal(t.column("bytes"), "-"), "0", t.column("bytes"))
-        bytes_ok = np.asarray(pc.fill_null(pc.utf8_is_digit(bytes_txt), False))
+        bytes_ok = pc.and_(pc.utf8_is_digit(bytes_txt), pc.less_equal(pc.utf8_length(bytes_txt), 18))  # fits int64
+        bytes_ok = np.asarray(pc.fill_null(bytes_ok, False))
         checks.require(status_ok & bytes_ok, "bad status or bytes field")
         request = pc.split_pattern(t.column("request"), " ", max_splits=2)
         req_len = np.asarray(pc.list_value_length(request))

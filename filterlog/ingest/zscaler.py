@@ -309,7 +309,7 @@ def _events(t: pa.Table, out: Parsed, fmt: str) -> pa.Table:
     method = pc.utf8_upper(pc.fill_null(t.column("method"), "-"))
     connect = np.asarray(pc.equal(method, "CONNECT").fill_null(False))
     url = t.column("url")
-    has_scheme = pc.match_substring(url, "://")
+    has_scheme = pc.match_substring_regex(url, r"^[A-Za-z][A-Za-z0-9+.-]*://")  # not a URL in the query
     secure = pc.fill_null(pc.match_substring_regex(pc.fill_null(t.column("proto"), ""), "(?i)https|ssl"), False)
     prefix = pc.if_else(secure, "https://", "http://")
     full = pc.if_else(pc.or_(has_scheme, pa.array(connect)), url, pc.binary_join_element_wise(prefix, url, ""))
