@@ -77,8 +77,6 @@ def damage(draw: st.DrawFn, line: bytes) -> bytes:
 def test_a_damaged_line_never_raises_nor_takes_its_neighbours_down(reader_name: str, data: st.DataObject) -> None:
     case: Case = data.draw(FORMATS[reader_name](), label="case")
     rows = [i for i, (_, want) in enumerate(case.rows) if want]
-    if reader_name == "zscaler-csv" and len(rows) > 1:
-        rows = rows[1:]  # a damaged first row: see the xfail test_zscaler_csv_one_damaged_first_row_spares_the_rest
     victim = data.draw(st.sampled_from(rows), label="victim")
     hurt = data.draw(damage(case.rows[victim][0]), label="damaged")
     case.rows[victim] = (hurt, None)
@@ -98,11 +96,6 @@ def test_a_damaged_line_never_raises_nor_takes_its_neighbours_down(reader_name: 
             assert {k: rows[first + i][k] for k in want} == want, line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Arrow's assume_timezone ignores DST after 2037 (its zone tables end at the 2038 rollover): "
-    "local-time formats (squidGuard, E2Guardian 1/2/4) are an hour out in summer from 2038 on",
-)
 @pytest.mark.parametrize("reader_name", ["squidguard", "e2guardian"])
 def test_local_summer_time_after_2037(reader_name: str) -> None:
     lines = {
@@ -113,11 +106,6 @@ def test_local_summer_time_after_2037(reader_name: str) -> None:
     assert parsed.events.column("time")[0].as_py() == datetime(2038, 6, 1, 11, 0, tzinfo=UTC)  # BST
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="zscaler-csv takes a segment's delimiter from its first data line: if that line is damaged "
-    "(no tab), every tab-separated line after it is read with commas and quarantined",
-)
 def test_zscaler_csv_one_damaged_first_row_spares_the_rest() -> None:
     good = b"Wed Nov 18 09:15:02 2026\tjsmith\t10.0.0.1\tGET\tx.com/\tAllowed"
     block = b"time\tlogin\tcip\treqmethod\teurl\taction\nS\n" + good + b"\n"

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -143,7 +145,34 @@ def local_to_utc(naive: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array |
     if timezone == "UTC":
         return pc.cast(naive, pa.timestamp("ms", tz="UTC"))
     aware = pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest", nonexistent="latest")
-    return pc.cast(aware, pa.timestamp("ms", tz="UTC"))
+    utc = pc.cast(aware, pa.timestamp("ms", tz="UTC"))
+    return _after_2037(naive, utc, timezone)
+
+
+_LATE = datetime(2038, 1, 1)
+
+
+def _after_2037(naive: pa.Array | pa.ChunkedArray, utc: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
+    """``utc`` with times from 2038 on converted by Python's zoneinfo instead.
+
+    Arrow's zone tables stop at the 32-bit rollover, so it applies no summer
+    time after 2037; zoneinfo follows the zone's rule for ever. Such times
+    are rare (a misset clock), so they are converted one distinct value at a time.
+    """
+    late = pc.fill_null(pc.greater_equal(naive, pa.scalar(_LATE, naive.type)), False)
+    if not pc.any(late).as_py():
+        return utc
+    zone = ZoneInfo(timezone)
+    values = pc.filter(naive, late).to_pylist()
+    ms = {v: round(v.replace(tzinfo=zone).timestamp() * 1000) for v in set(values)}
+    fixed = pa.array([ms[v] for v in values], pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+    positions = np.flatnonzero(np.asarray(late.to_numpy(zero_copy_only=False), dtype=bool))
+    out = np.asarray(pc.cast(utc, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.float64)  # nulls: NaN
+    out[positions] = np.asarray(pc.cast(fixed, pa.int64()))
+    valid = ~np.isnan(out)
+    return pa.array(np.where(valid, out, 0).astype(np.int64), pa.int64(), mask=~valid).cast(
+        pa.timestamp("ms", tz="UTC")
+    )
 
 
 def share_matching(lines: list[bytes], pattern: re.Pattern[bytes], strip: bytes | None = None) -> float:

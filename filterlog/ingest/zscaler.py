@@ -166,7 +166,7 @@ class ZscalerCsv(Reader):
                 continue
             first, last = starts[idx[0]], ends[idx[-1]]
             data = bytes(block[first:last]) + b"\n"
-            delim = "\t" if b"\t" in data[: ends[idx[0]] - first] else ","
+            delim = _delimiter(data, starts[idx] - first)
             read = _csv_reader(names, delim)
             pieces += [_canonical(p) for p in _rows.bisect(data, nums[idx], read, out, "row does not fit the header")]
         t = _rows.concat(pieces)
@@ -195,6 +195,13 @@ class ZscalerCsv(Reader):
 def _field_named(text: pa.Array, names: str) -> pa.Array:
     """Rows with a whole field (tab or comma separated, maybe quoted) spelling one of ``names``."""
     return pc.match_substring_regex(text, rf'(?i)(?:^|[\t,])"?(?:{names})"?(?:[\t,]|$)')
+
+
+def _delimiter(data: bytes, line_starts: np.ndarray) -> str:
+    """Tab if most rows hold a tab, else comma: one damaged row (or one full of tabs) must not decide."""
+    tabs = np.flatnonzero(np.frombuffer(data, np.uint8) == 9)
+    rows_with_tab = len(np.unique(np.searchsorted(line_starts, tabs, side="right")))
+    return "\t" if 2 * rows_with_tab >= len(line_starts) else ","  # a tie (two rows, one damaged): tab
 
 
 def _csv_reader(names: list[str], delim: str):  # noqa: ANN202 - a closure for _rows.bisect
