@@ -13,8 +13,6 @@ characters replaced.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable
@@ -28,7 +26,7 @@ import pyarrow.compute as pc
 
 from . import findings as store
 from .errors import FilterlogError
-from .output import safe_cell
+from .output import aligned, csv_text, json_text
 from .workspace import Workspace
 
 ACTIONS: tuple[str, ...] = (
@@ -291,17 +289,12 @@ def records(incidents: Iterable[Incident]) -> list[dict[str, Any]]:
 
 def to_json(incidents: Iterable[Incident]) -> str:
     """The ``--format json`` array."""
-    return json.dumps(records(incidents), indent=2, ensure_ascii=False) + "\n"
+    return json_text(records(incidents))
 
 
 def to_csv(incidents: Iterable[Incident]) -> str:
     """The ``--format csv`` text, every text cell neutralised for spreadsheets."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(JSON_KEYS)
-    for rec in records(incidents):
-        writer.writerow([safe_cell(rec[k]) for k in JSON_KEYS])
-    return buf.getvalue()
+    return csv_text(JSON_KEYS, ([rec[k] for k in JSON_KEYS] for rec in records(incidents)))
 
 
 def to_table(incidents: list[Incident], width: int = 160) -> str:
@@ -314,13 +307,7 @@ def to_table(incidents: list[Incident], width: int = 160) -> str:
          i.decided_on.isoformat(), printable(i.reviewed_by), printable(i.outcome)]
         for i in incidents
     ]  # fmt: skip
-    widths = [max(len(h), *(len(r[n]) for r in rows)) for n, h in enumerate(heads[:-1])]
-    room = max(20, width - sum(widths) - 2 * len(widths))
-    lines = ["  ".join(h.ljust(w) for h, w in zip(heads[:-1], widths, strict=True)) + "  outcome"]
-    for r in rows:
-        text = r[-1] if len(r[-1]) <= room else r[-1][: room - 1] + "…"
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + text)
-    return "\n".join(lines) + "\n"
+    return aligned(heads, rows, width, room_min=20)
 
 
 def case_text(found: Case, timezone: str = "UTC") -> str:

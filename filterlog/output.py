@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +37,8 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _iso(value: Any) -> Any:
+def iso(value: Any) -> Any:
+    """A datetime as ISO-8601 UTC with milliseconds, a date as ISO; anything else as it is."""
     if isinstance(value, datetime):
         return value.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     if isinstance(value, date):
@@ -48,30 +50,53 @@ def records(findings: pa.Table) -> list[dict[str, Any]]:
     """Findings as JSON-ready dicts with the contract's keys (times ISO-8601 UTC)."""
     out = []
     for row in findings.to_pylist():
-        out.append({k: _iso(row.get(k)) for k in JSON_KEYS} | {"date": _iso(row.get("date"))})
+        out.append({k: iso(row.get(k)) for k in JSON_KEYS} | {"date": iso(row.get("date"))})
     return out
+
+
+def json_text(items: Sequence[Any]) -> str:
+    """A JSON array for ``--format json``: indented, non-ASCII kept, a newline at the end."""
+    return json.dumps(list(items), indent=2, ensure_ascii=False) + "\n"
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV for ``--format csv``: every cell through ``safe_cell``, so no spreadsheet runs a formula from a log."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    return buf.getvalue()
+
+
+def aligned(heads: Sequence[str], rows: list[list[str]], width: int | None = None, room_min: int = 30) -> str:
+    """Rows under their heads in padded columns; with ``width``, the last column is cut to fit it."""
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(heads[:-1])]
+    room = None if width is None else max(room_min, width - sum(widths) - 2 * len(widths))
+    lines = []
+    for row in (list(heads), *rows):
+        last = row[-1] if room is None or len(row[-1]) <= room else row[-1][: room - 1] + "…"
+        lines.append(("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + last).rstrip())
+    return "\n".join(lines) + "\n"
 
 
 def to_json(findings: pa.Table) -> str:
     """The ``--format json`` array."""
-    return json.dumps(records(findings), indent=2, ensure_ascii=False) + "\n"
+    return json_text(records(findings))
 
 
 def to_csv(findings: pa.Table) -> str:
     """The ``--format csv`` text: one row per finding; evidence as ``source_id:line`` pairs."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_KEYS)
+    rows = []
     for rec in records(findings):
         lines = " ".join(f"{e['source_id'][:12]}:{e['source_line']}" for e in rec["evidence"])
         if rec["evidence_total"] > len(rec["evidence"]):
             lines += f" (+{rec['evidence_total'] - len(rec['evidence'])} more)"
         rec["evidence_lines"] = lines
-        writer.writerow([safe_cell(rec[k]) for k in CSV_KEYS])
-    return buf.getvalue()
+        rows.append([rec[k] for k in CSV_KEYS])
+    return csv_text(CSV_KEYS, rows)
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """One terminal line: control characters (escape sequences included) shown as ``?``."""
     return "".join(c if c.isprintable() else "?" for c in text)
 
@@ -86,11 +111,5 @@ def to_table(findings: pa.Table, timezone: str = "UTC", width: int = 160) -> str
     for r in findings.to_pylist():
         when = r["start"].astimezone(zone).strftime("%Y-%m-%d %H:%M")
         who = r["user"] or r["client_ip"] or "?"
-        rows.append([when, r["severity"], r["rule"], _clean(who), str(r["count"]), _clean(r["detail"])])
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(heads[:-1])]
-    room = max(30, width - sum(widths) - 2 * len(widths))
-    lines = ["  ".join(h.ljust(w) for h, w in zip(heads[:-1], widths, strict=True)) + "  detail"]
-    for row in rows:
-        detail = row[-1] if len(row[-1]) <= room else row[-1][: room - 1] + "…"
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + detail)
-    return "\n".join(lines) + "\n"
+        rows.append([when, r["severity"], r["rule"], clean(who), str(r["count"]), clean(r["detail"])])
+    return aligned(heads, rows, width)

@@ -10,17 +10,14 @@ or any SQLite client that keeps the triggers.
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
-import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from ..errors import WorkspaceError
-from ..output import safe_cell
+from ..output import aligned, clean, csv_text, iso, json_text
 from ..workspace import Workspace
 
 KEYS = ("entry_id", "at", "actor", "command", "subject", "date_from", "date_to", "output", "events", "detail")
@@ -70,7 +67,7 @@ def record(
 ) -> Entry:
     """Append one entry and return it as stored."""
     at = datetime.now(UTC).isoformat(timespec="seconds")
-    values = (at, actor, command, subject, _iso(date_from), _iso(date_to), output, events, detail)
+    values = (at, actor, command, subject, iso(date_from), iso(date_to), output, events, detail)
     try:
         cur = ws.db.execute(
             "INSERT INTO access_log (at, actor, command, subject, date_from, date_to, output, events, detail) "
@@ -95,17 +92,12 @@ def entries(ws: Workspace, subject: str | None = None) -> list[Entry]:
 
 def to_json(items: list[Entry]) -> str:
     """The ``--format json`` array."""
-    return json.dumps([asdict(e) for e in items], indent=2, ensure_ascii=False) + "\n"
+    return json_text([asdict(e) for e in items])
 
 
 def to_csv(items: list[Entry]) -> str:
     """The ``--format csv`` text (formulas neutralised: subjects come from the command line, actors from anyone)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(KEYS)
-    for e in items:
-        writer.writerow([safe_cell(v) for v in asdict(e).values()])
-    return buf.getvalue()
+    return csv_text(KEYS, (list(asdict(e).values()) for e in items))
 
 
 def to_table(items: list[Entry]) -> str:
@@ -118,16 +110,4 @@ def to_table(items: list[Entry]) -> str:
          "-" if e.events is None else f"{e.events:,}", e.output or "-"]
         for e in items
     ]  # fmt: skip
-    rows = [[_clean(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _clean(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
+    return aligned(heads, [[clean(c) for c in row] for row in rows])

@@ -111,7 +111,7 @@ class AuditPack:
         """The count line."""
         bad = sum(not s.verified for s in self.sources)
         return (
-            f"audit of {output._clean(self.subject)}: {self.events:,} events, {self.findings:,} findings, "
+            f"audit of {output.clean(self.subject)}: {self.events:,} events, {self.findings:,} findings, "
             f"{len(self.sources)} source file{'s' if len(self.sources) != 1 else ''}"
             + (f" ({bad} not verified)" if bad else "")
             + (f", {self.raw_missing:,} raw lines unavailable" if self.raw_missing else "")

@@ -9,9 +9,6 @@ findings; context comes from the hourly activity aggregate (``activity``).
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -22,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import findings as store
-from ..output import _clean, _iso, safe_cell
+from ..output import clean, csv_text, iso, json_text
 from ..rules.model import RULE_IDS
 from ..schema import SEVERITIES
 from ..workspace import Workspace
@@ -147,7 +144,7 @@ def records(summary: pa.Table) -> list[dict[str, object]]:
     """JSON-ready rows: per-rule counts under ``by_rule`` (rules that fired only), times ISO-8601 UTC."""
     out = []
     for row in summary.to_pylist():
-        rec: dict[str, object] = {k: _iso(v) for k, v in row.items() if k not in RULE_IDS}
+        rec: dict[str, object] = {k: iso(v) for k, v in row.items() if k not in RULE_IDS}
         rec["by_rule"] = {rule: row[rule] for rule in RULE_IDS if row[rule]}
         out.append(rec)
     return out
@@ -155,17 +152,13 @@ def records(summary: pa.Table) -> list[dict[str, object]]:
 
 def to_json(summary: pa.Table) -> str:
     """The ``--format json`` array."""
-    return json.dumps(records(summary), indent=2, ensure_ascii=False) + "\n"
+    return json_text(records(summary))
 
 
 def to_csv(summary: pa.Table) -> str:
     """One row per person, every column; text cells a spreadsheet cannot run as formulas."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(summary.column_names)
-    for row in summary.to_pylist():
-        writer.writerow([safe_cell(_iso(row[k])) for k in summary.column_names])
-    return buf.getvalue()
+    names = summary.column_names
+    return csv_text(names, ([iso(row[k]) for k in names] for row in summary.to_pylist()))
 
 
 def to_parquet(summary: pa.Table) -> bytes:
@@ -189,7 +182,7 @@ def to_text(summary: pa.Table, timezone: str = "UTC") -> str:
             first, last = r["first_seen"].astimezone(zone), r["last_seen"].astimezone(zone)
             seen = f"{first:%d %b %H:%M}–{last:%H:%M}" if first.date() == last.date() else f"{first:%d %b}–{last:%d %b}"
         rows.append(
-            [_clean(r["user"]), _clean(r["group"] or "–"), r["highest_severity"], str(r["findings"]),
+            [clean(r["user"]), clean(r["group"] or "–"), r["highest_severity"], str(r["findings"]),
              f"{r['blocked_attempts']:,}", _size(r["nonbusiness_bytes"]), seen, fired]
         )  # fmt: skip
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(heads)]
