@@ -55,3 +55,25 @@ def say_file(result: FileResult) -> None:
         )
     if result.message:
         click.echo(result.message, err=True)
+
+
+_FORMATS = {
+    "table": "table for people",
+    "csv": "csv for spreadsheets (formulas neutralised)",
+    "json": "json for programs",
+    "parquet": "parquet for analysis",
+}
+
+
+def output_format(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--format`` option of a command that prints records (``fmt``, default the first choice)."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], show_default=True,
+        help=", ".join(_FORMATS[c] for c in choices) + ".",
+    )  # fmt: skip
+
+
+pseudonymise_option = click.option(
+    "--pseudonymise", is_flag=True, help="Replace names, addresses and ids by this workspace's pseudonyms."
+)
+"""The ``--pseudonymise`` flag of the export commands."""

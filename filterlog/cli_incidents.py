@@ -8,7 +8,7 @@ from datetime import date
 
 import click
 
-from ._cli_util import Group
+from ._cli_util import Group, output_format, pseudonymise_option
 from .cli_rules import DATE
 from .incidents import ACTIONS
 from .workspace import Workspace
@@ -69,11 +69,8 @@ def record(
 @click.option("--from", "date_from", type=DATE, help="First local date of the findings.")
 @click.option("--to", "date_to", type=DATE, help="Last local date of the findings.")
 @click.option("--user", help="Only this person (user name or client address).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
-    help="table for people, csv for spreadsheets (formulas neutralised), json for programs.",
-)  # fmt: skip
-@click.option("--pseudonymise", is_flag=True, help="Replace names, addresses and ids by this workspace's pseudonyms.")
+@output_format("table", "csv", "json")
+@pseudonymise_option
 @click.pass_obj
 def list_(
     ws: Workspace,

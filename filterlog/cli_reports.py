@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import click
 
 from ._cli_util import interactive as _interactive
+from ._cli_util import output_format, pseudonymise_option, say_file
 from ._cli_util import progress as _progress
-from ._cli_util import say_file
 from .cli_rules import DATE, _range
 from .workspace import Workspace, within
 
@@ -22,16 +22,13 @@ if TYPE_CHECKING:
 @click.command()
 @click.option("--from", "date_from", type=DATE, help="First local date (default: the first with events).")
 @click.option("--to", "date_to", type=DATE, help="Last local date (default: the last with events).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table", show_default=True,
-    help="table for people, csv for spreadsheets (formulas neutralised), json for programs, parquet for analysis.",
-)  # fmt: skip
+@output_format("table", "csv", "json", "parquet")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (owner-only) instead of the terminal; needed for parquet.",
 )
-@click.option("--pseudonymise", is_flag=True, help="Replace each person by this workspace's pseudonym for them.")
+@pseudonymise_option
 @click.pass_obj
 def summary(
     ws: Workspace, date_from: date | None, date_to: date | None, fmt: str, out: Path | None, pseudonymise: bool

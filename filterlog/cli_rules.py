@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from ._cli_util import output_format, pseudonymise_option
 from ._cli_util import progress as _progress
 from .workspace import Workspace, within
 
@@ -67,11 +68,8 @@ def detect(ws: Workspace, date_from: date | None, date_to: date | None, rules: t
 @click.option("--to", "date_to", type=DATE, help="Last local date.")
 @click.option("--user", help="Only this person (user name or client address).")
 @click.option("--rule", "rules", multiple=True, metavar="RULE", help="Only this rule (repeatable).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
-    help="table for people, csv for spreadsheets (formulas neutralised), json for programs.",
-)  # fmt: skip
-@click.option("--pseudonymise", is_flag=True, help="Replace names, addresses and ids by this workspace's pseudonyms.")
+@output_format("table", "csv", "json")
+@pseudonymise_option
 @click.pass_obj
 def findings(
     ws: Workspace,
