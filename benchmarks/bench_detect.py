@@ -45,12 +45,12 @@ def _child(ws_path: Path) -> None:
     from filterlog.workspace import Workspace
 
     ws = Workspace(ws_path)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     report = detect(ws)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
     print(json.dumps({"events": report.events, "findings": report.findings, "by_rule": report.by_rule,
-                      "wall": wall, "seconds": report.seconds, "rss_mb": rss}))  # fmt: skip
+                      "wall": wall, "cpu": cpu, "seconds": report.seconds, "rss_mb": rss}))  # fmt: skip
 
 
 def main() -> None:
@@ -77,6 +77,11 @@ def main() -> None:
     print("| events | detect s | events/s | findings | peak RSS MB |\n|--:|--:|--:|--:|--:|")
     rate = best["events"] / best["wall"]
     print(f"| {best['events']:,} | {best['wall']:.2f} | {rate:,.0f} | {best['findings']} | {best['rss_mb']:,.0f} |")
+    walls = sorted(r["wall"] for r in runs)
+    print(f"all runs (s): {', '.join(f'{w:.2f}' for w in walls)}; median {walls[len(walls) // 2]:.2f}")
+    # CPU seconds vary far less than wall time on a shared host: compare code changes by them
+    least = min(r["cpu"] for r in runs)
+    print(f"CPU s of the best run: {best['cpu']:.2f} (both cores; the least of all runs {least:.2f})")
     print(f"stages (s): {stages}")
     print("findings by rule: " + ", ".join(f"{k} {v}" for k, v in best["by_rule"].items()))
 

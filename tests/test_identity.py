@@ -81,3 +81,34 @@ def test_demo_identity_files_load(tmp_path: Path) -> None:
     ip_map = load_ip_map(day.ip_map)
     groups = load_groups(day.groups)
     assert len(ip_map) > 100 and len(groups) > 100
+
+
+def _chunked_dictionary(*chunks: list[str | None]) -> pa.ChunkedArray:
+    """What detect reads: one dictionary per Parquet file, each with its own values and order."""
+    return pa.chunked_array([pa.array(c, pa.string()).dictionary_encode() for c in chunks])
+
+
+def test_dictionary_inputs_give_the_same_people_as_plain_strings(tmp_path: Path, ip_map) -> None:
+    groups = tmp_path / "groups.csv"
+    groups.write_text("user,group\njsmith,staff\nk.lee,year7\n")
+    hours = ["09:00", "13:00", "13:00", "09:00", "17:00"]
+    times = pa.array([_at(h) for h in hours], pa.timestamp("ms", tz="UTC"))
+    ips = ["10.20.1.15", "10.20.1.15", "10.20.1.16", "10.20.1.99", None]
+    logged = [None, "k.lee", None, "k.lee", None]
+    plain_user, plain_group = people(pa.array(logged), attribute(times, pa.array(ips), ip_map)[0], load_groups(groups))
+    mapped, devices = attribute(times, _chunked_dictionary(ips[:2], ips[2:]), ip_map)
+    user, group = people(_chunked_dictionary(logged[:3], logged[3:]), mapped, load_groups(groups))
+    assert user.to_pylist() == plain_user.to_pylist() == ["jsmith", "k.lee", "t.jones", "k.lee", None]
+    assert group.to_pylist() == plain_group.to_pylist() == ["staff", "year7", None, "year7", None]
+    assert devices.to_pylist() == ["CB-0101", "CB-0202", "LAPTOP-7", None, None]
+    assert pa.types.is_dictionary(user.type) and pa.types.is_dictionary(mapped.type)
+
+
+def test_who_is_the_user_else_the_address_on_codes() -> None:
+    from filterlog.enrich.identity import coalesce_codes
+
+    who = coalesce_codes(
+        _chunked_dictionary(["a", None], [None, "b"]), _chunked_dictionary(["1.1.1.1", "2.2.2.2"], ["a", None])
+    )
+    assert who.to_pylist() == ["a", "2.2.2.2", "a", "b"]
+    assert coalesce_codes(pa.array([], pa.string()), pa.array([], pa.string())).to_pylist() == []

@@ -72,7 +72,11 @@ class Enricher:
         if self.ip_map is not None:
             ip_user, ip_device = attribute(events.column("time"), events.column("client_ip"), self.ip_map)
             cols["ip_user"] = ip_user
-            cols["device"] = pc.coalesce(pc.cast(events.column("device"), pa.string()), ip_device)
+            logged = events.column("device")
+            if logged.null_count == len(logged):  # most logs name no device: the map's, as it is
+                cols["device"] = ip_device
+            else:
+                cols["device"] = pc.coalesce(pc.cast(logged, pa.string()), pc.cast(ip_device, pa.string()))
         else:
             cols["ip_user"] = pa.nulls(n, pa.string())
         cols["user"], cols["group"] = people(events.column("user"), cols["ip_user"], self.groups)
@@ -83,8 +87,10 @@ class Enricher:
         for c in ENRICHED_COLUMNS:
             cols.setdefault(c.name, pa.nulls(n, c.type))
         # A caller may leave out event columns it does not need (detect skips the URL text), and may pass
-        # string columns dictionary-encoded (detect reads user agents so): those stay as they came.
-        schema = pa.schema([_as_given(f, events) for f in ENRICHED_SCHEMA if f.name in cols])
+        # string columns dictionary-encoded (detect reads user agents and people so): then the people,
+        # addresses and devices made here stay dictionary-encoded too, and no per-event strings are built.
+        keep = "user" in events.column_names and pa.types.is_dictionary(events.schema.field("user").type)
+        schema = pa.schema([_as_given(f, events, cols, keep) for f in ENRICHED_SCHEMA if f.name in cols])
         return conform(pa.table(cols), schema)
 
     def parallel(self, events: pa.Table, threads: int = 2, min_rows: int = 100_000, search: bool = True) -> pa.Table:
@@ -112,12 +118,22 @@ class Enricher:
         return table.set_column(index, field, terms)
 
 
-def _as_given(field: pa.Field, events: pa.Table) -> pa.Field:
-    """The schema's field, or the input's dictionary type where the schema wants plain strings."""
-    if field.name in events.column_names and field.type == pa.string():
+def _as_given(field: pa.Field, events: pa.Table, cols: dict[str, Any], keep: bool) -> pa.Field:
+    """The schema's field, or a dictionary type where the schema wants plain strings.
+
+    An input column given dictionary-encoded stays so; with ``keep``, so does
+    every string column enrichment made dictionary-encoded (people, devices).
+    """
+    if field.type != pa.string():
+        return field
+    if keep:
+        given = cols[field.name].type
+    elif field.name in events.column_names:
         given = events.schema.field(field.name).type
-        if pa.types.is_dictionary(given) and given.value_type == pa.string():
-            return field.with_type(given)
+    else:
+        return field
+    if pa.types.is_dictionary(given) and given.value_type == pa.string():
+        return field.with_type(given)
     return field
 
 

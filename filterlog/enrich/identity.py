@@ -105,13 +105,21 @@ def load_groups(path: Path) -> dict[str, str]:
 
 def attribute(
     times: pa.Array | pa.ChunkedArray, ips: pa.Array | pa.ChunkedArray, ip_map: IpMap
-) -> tuple[pa.Array, pa.Array]:
-    """The user and device that held each event's address at its time (null where unknown)."""
+) -> tuple[pa.DictionaryArray, pa.DictionaryArray]:
+    """The user and device that held each event's address at its time (null where unknown).
+
+    Both come back dictionary-encoded over the map's own values: no
+    per-event strings are built, and a dictionary-encoded address column is
+    looked up once per distinct address.
+    """
     n = len(times)
     if not len(ip_map) or not n:
-        return pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
-    ip_text = pc.cast(ips, pa.string())
-    code = np.asarray(pc.fill_null(pc.index_in(ip_text, value_set=ip_map.ips), -1), dtype=np.int64)
+        empty = pa.array(np.full(n, 0, np.int32), mask=np.ones(n, dtype=bool))
+        return (
+            pa.DictionaryArray.from_arrays(empty, pa.array([], pa.string())),
+            pa.DictionaryArray.from_arrays(empty, pa.array([], pa.string())),
+        )
+    code = codes_in(ips, ip_map.ips)
     ms = np.asarray(pc.fill_null(pc.cast(times, pa.int64()), 0), dtype=np.int64)
     # One sorted key per lease, (address code, start time), so one binary search finds the
     # last lease of the event's address that began at or before the event.
@@ -121,19 +129,77 @@ def attribute(
     ok = (code >= 0) & (pos >= 0)
     safe = np.maximum(pos, 0)
     ok &= (ip_map.ip_code[safe] == code) & (ms < ip_map.end_ms[safe])
-    take = pa.array(safe, mask=~ok)
-    return ip_map.users.take(take), ip_map.devices.take(take)
+    lease = pa.array(safe.astype(np.int32), mask=~ok)
+    return (
+        pa.DictionaryArray.from_arrays(lease, ip_map.users),
+        pa.DictionaryArray.from_arrays(lease, ip_map.devices),
+    )
+
+
+def codes_in(column: pa.Array | pa.ChunkedArray, values: pa.Array) -> np.ndarray:
+    """Each row's position in ``values`` (-1 for null or absent), per distinct value on a dictionary column."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = []
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            per_value = np.asarray(pc.fill_null(pc.index_in(chunk.dictionary, value_set=values), -1), np.int64)
+            index = np.asarray(pc.fill_null(chunk.indices, len(per_value)), dtype=np.int64)
+            parts.append(np.append(per_value, -1)[index])
+        else:
+            found = pc.index_in(pc.cast(chunk, pa.string()), value_set=values)
+            parts.append(np.asarray(pc.fill_null(found, -1), dtype=np.int64))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
+    """A string column as (code per row, -1 for null; the distinct values), without building strings."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.unify_dictionaries() if pa.types.is_dictionary(column.type) else column
+        chunks = column.chunks
+    else:
+        chunks = [column]
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), []
+    if not pa.types.is_dictionary(chunks[0].type):
+        encoded = pc.dictionary_encode(pc.cast(pa.chunked_array(chunks), pa.string())).unify_dictionaries()
+        chunks = encoded.chunks
+        if not chunks:
+            return np.zeros(0, dtype=np.int64), []
+    values = pc.cast(chunks[0].dictionary, pa.string()).to_pylist()
+    codes = [np.asarray(pc.fill_null(c.indices, -1), dtype=np.int64) for c in chunks]
+    return np.concatenate(codes), values
+
+
+def coalesce_codes(first: pa.Array | pa.ChunkedArray, second: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """``first`` where it is not null, else ``second``, as one dictionary array: worked out on codes.
+
+    The two columns' distinct values are merged once and each row only picks
+    a code, so ten million events cost integer work, not strings.
+    """
+    one, one_names = _codes(first)
+    two, two_names = _codes(second)
+    names = sorted({v for v in (*one_names, *two_names) if v is not None})
+    where = {v: i for i, v in enumerate(names)}
+    one_map = np.array([-1 if v is None else where[v] for v in one_names] + [-1], dtype=np.int64)
+    two_map = np.array([-1 if v is None else where[v] for v in two_names] + [-1], dtype=np.int64)
+    code = one_map[one]  # -1 (null) reads the appended -1
+    missing = code < 0
+    code[missing] = two_map[two[missing]]
+    return pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32), mask=code < 0), pa.array(names, pa.string()))
 
 
 def people(
     logged: pa.Array | pa.ChunkedArray,
     mapped: pa.Array | pa.ChunkedArray,
     groups: dict[str, str],
-) -> tuple[pa.Array, pa.Array]:
-    """The person for each event (logged user, else the map's) and that person's group."""
-    user = pc.coalesce(pc.cast(logged, pa.string()), pc.cast(mapped, pa.string()))
-    enc = pc.dictionary_encode(user)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    group = pa.array([groups.get(u) for u in enc.dictionary.to_pylist()], pa.string()).take(enc.indices)
-    return user, group
+) -> tuple[pa.DictionaryArray, pa.DictionaryArray]:
+    """The person for each event (logged user, else the map's) and that person's group, dictionary-encoded."""
+    user = coalesce_codes(logged, mapped)
+    names = user.dictionary.to_pylist()
+    group_names = sorted({groups[v] for v in names if v in groups})
+    at = {g: i for i, g in enumerate(group_names)}
+    group_of = np.array([at[groups[v]] if v in groups else -1 for v in names] + [-1], dtype=np.int64)
+    group = group_of[np.asarray(user.indices.fill_null(len(names)), dtype=np.int64)]
+    return user, pa.DictionaryArray.from_arrays(
+        pa.array(group.astype(np.int32), mask=group < 0), pa.array(group_names, pa.string())
+    )

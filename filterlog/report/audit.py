@@ -141,7 +141,7 @@ def _day(ws: Workspace, subject: Subject, day: date, enricher: Enricher) -> pa.T
         if enricher.ip_map is not None
         else pa.nulls(who.num_rows, pa.string())
     )
-    person = pc.coalesce(pc.cast(who.column("user"), pa.string()), mapped)
+    person = pc.coalesce(pc.cast(who.column("user"), pa.string()), pc.cast(mapped, pa.string()))
     ips = pc.unique(pc.cast(who.column("client_ip"), pa.string()).filter(subject.mask(person, who.column("client_ip"))))
     if len(ips) == 0:
         return None

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from ..config import Config
 from ..enrich.calendar import local_dates, working_seconds
 from ..enrich.domains import ip_literals
+from ..enrich.identity import coalesce_codes
 
 DERIVED = ("who", "local_date", "opened", "work_seconds", "ip_literal", "transferred")
 """Columns ``frame`` can add that are not in the enriched schema."""
@@ -74,10 +75,9 @@ class Context:
 
     # derived columns -------------------------------------------------------
     @cached_property
-    def who(self) -> pa.Array:
-        """The person: the user name where known, else the client address (string)."""
-        user = pc.cast(self.events.column("user"), pa.string())
-        return pc.coalesce(user, pc.cast(self.events.column("client_ip"), pa.string())).combine_chunks()
+    def who(self) -> pa.DictionaryArray:
+        """The person: the user name where known, else the client address (dictionary-encoded strings)."""
+        return coalesce_codes(self.events.column("user"), self.events.column("client_ip"))
 
     @cached_property
     def local_date(self) -> pa.Array:

@@ -38,9 +38,10 @@ UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format
 
 COLUMNS = [name for name in EVENT_NAMES if name not in UNREAD]
 
-AS_DICTIONARY = ("user_agent", "referer")
-"""Read dictionary-encoded, as stored: a few hundred distinct values over millions of rows, which the
-rules only match against lists (a gigabyte and two seconds saved on a 10M-event day)."""
+AS_DICTIONARY = ("user_agent", "referer", "client_ip", "user")
+"""Read dictionary-encoded, as stored: a few hundred distinct values over millions of rows. The rules
+match agents and referers against lists, and enrichment works out people on codes (on a 10M-event day,
+two gigabytes and seconds of string building saved)."""
 
 MODULES = {
     "repeated-blocked": "blocked",

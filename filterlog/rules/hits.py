@@ -136,7 +136,7 @@ def assemble(rule: Rule, hits: Hits, ctx: Context) -> pa.Table:
     start_ms = ms("start", span["min"].to_numpy())
     start = pa.array(start_ms, pa.int64()).cast(utc)
     end = pa.array(np.maximum(start_ms, ms("end", span["max"].to_numpy())), pa.int64()).cast(utc)
-    who = people.column("who").combine_chunks()
+    who = pc.cast(people.column("who"), pa.string()).combine_chunks()
     domain = pa.array(found["domain"], pa.string(), from_pandas=True) if "domain" in found else pa.nulls(n, pa.string())
     category = (
         pa.array(found["category"].astype(object), pa.string(), from_pandas=True)
