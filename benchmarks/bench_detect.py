@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 
-def _prepare(lines: int, seed: int, cache: Path) -> Path:
+def prepare(lines: int, seed: int, cache: Path) -> Path:
     from filterlog.demo.generate import generate_day
     from filterlog.demo.run import _site_config
     from filterlog.ingest import ingest
@@ -53,6 +53,18 @@ def _child(ws_path: Path) -> None:
                       "wall": wall, "cpu": cpu, "seconds": report.seconds, "rss_mb": rss}))  # fmt: skip
 
 
+def child_runs(script: str, args: list[str], repeat: int) -> list[dict]:
+    """Run ``script args`` ``repeat`` times, each in a fresh process; the JSON line each prints."""
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, script, *args], check=True, capture_output=True, text=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+        runs.append(json.loads(out.stdout))
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=10_000_000)
@@ -64,14 +76,8 @@ def main() -> None:
     if args.child:
         _child(args.child)
         return
-    ws_path = _prepare(args.lines, args.seed, args.cache_dir)
-    runs = []
-    for _ in range(args.repeat):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(ws_path)], check=True, capture_output=True, text=True,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
-        runs.append(json.loads(out.stdout))
+    ws_path = prepare(args.lines, args.seed, args.cache_dir)
+    runs = child_runs(__file__, ["--child", str(ws_path)], args.repeat)
     best = min(runs, key=lambda r: r["wall"])
     stages = " ".join(f"{k} {v:.2f}" for k, v in best["seconds"].items())
     print("| events | detect s | events/s | findings | peak RSS MB |\n|--:|--:|--:|--:|--:|")

@@ -1,7 +1,7 @@
 """Review report time: ``write_review`` over one generated school day of N events, with peak memory.
 
 Uses the same cached, ingested workspace as ``bench_detect.py`` (prepared
-once by its ``_prepare``; findings come from a detect run, made here if the
+once by its ``prepare``; findings come from a detect run, made here if the
 cache has none). Each run is a fresh child process, so the figure includes
 imports (matplotlib, Jinja2) and the peak RSS is the whole process's.
 """
@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_detect import _prepare  # noqa: E402
+from bench_detect import child_runs, prepare  # noqa: E402
 
 
 def _child(ws_path: Path, out: Path) -> None:
@@ -61,16 +59,10 @@ def main() -> None:
     if args.child:
         _child(args.child, args.out)
         return
-    ws_path = _prepare(args.lines, args.seed, args.cache_dir)
+    ws_path = prepare(args.lines, args.seed, args.cache_dir)
     _detected(ws_path)
     out = ws_path.parent / "review.html"
-    runs = []
-    for _ in range(args.repeat):
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(ws_path), "--out", str(out)], check=True, capture_output=True,
-            text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
-        runs.append(json.loads(proc.stdout))
+    runs = child_runs(__file__, ["--child", str(ws_path), "--out", str(out)], args.repeat)
     best = min(runs, key=lambda r: r["wall"])
     print("| events | people flagged | findings | review s | with imports s | HTML MB | peak RSS MB |")
     print("|--:|--:|--:|--:|--:|--:|--:|")

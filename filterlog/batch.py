@@ -64,14 +64,15 @@ def covered_dates(ws: Workspace, files: Iterable[Path]) -> list[date]:
     """
     wanted = {f.resolve() for f in files}
     zone = ws.config.site.tz
-    days: set[date] = set()
-    for row in ws.manifest():
-        if Path(row.path).resolve() not in wanted or not row.time_min or not row.time_max:
-            continue
-        first = datetime.fromisoformat(row.time_min).astimezone(zone).date()
-        last = datetime.fromisoformat(row.time_max).astimezone(zone).date()
-        days.update(d for d in ws.event_dates() if first <= d <= last)
-    return sorted(days)
+    spans = [
+        (
+            datetime.fromisoformat(r.time_min).astimezone(zone).date(),
+            datetime.fromisoformat(r.time_max).astimezone(zone).date(),
+        )
+        for r in ws.manifest()
+        if r.time_min and r.time_max and Path(r.path).resolve() in wanted
+    ]
+    return [d for d in ws.event_dates() if any(first <= d <= last for first, last in spans)]
 
 
 def run_batch(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli_rules import DATE
+from .cli_rules import DATE, check_range
 from .workspace import Workspace
 
 
@@ -54,8 +54,7 @@ def audit(
         return
     if not user:
         raise click.UsageError("name a USER to audit, or use --log to list earlier audits")
-    if date_from and date_to and date_to < date_from:
-        raise click.UsageError(f"--to {date_to} is before --from {date_from}")
+    check_range(date_from, date_to)
     pack = write_pack(ws, user, date_from, date_to, out, by)
     click.echo(pack.summary())
     click.echo(f"pack: {pack.directory}")

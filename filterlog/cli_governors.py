@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli_rules import DATE
+from .cli_rules import DATE, check_range
 from .workspace import Workspace
 
 
@@ -24,8 +24,7 @@ def governors(ws: Workspace, date_from: date | None, date_to: date | None, out: 
     """Write the anonymised termly report: incidents by rule, severity, group and week, small counts hidden."""
     from .report.governors import make_governors
 
-    if date_from and date_to and date_to < date_from:
-        raise click.UsageError(f"--to {date_to} is before --from {date_from}")
+    check_range(date_from, date_to)
     path, report = make_governors(ws, out, date_from, date_to)
     click.echo(str(path))
     click.echo(report.count_line())

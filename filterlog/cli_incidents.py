@@ -9,7 +9,7 @@ from datetime import date
 import click
 
 from ._cli_util import Group, output_format, pseudonymise_option
-from .cli_rules import DATE
+from .cli_rules import DATE, check_range
 from .incidents import ACTIONS
 from .workspace import Workspace
 
@@ -85,8 +85,7 @@ def list_(
     from . import incidents as register
     from . import output, pseudonym
 
-    if date_from and date_to and date_to < date_from:
-        raise click.UsageError(f"--to {date_to} is before --from {date_from}")
+    check_range(date_from, date_to)
     width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 200
     if status == "unreviewed":
         queue = register.unreviewed(ws, date_from, date_to, user=user)

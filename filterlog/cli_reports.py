@@ -12,7 +12,7 @@ import click
 from ._cli_util import interactive as _interactive
 from ._cli_util import output_format, pseudonymise_option, say_file
 from ._cli_util import progress as _progress
-from .cli_rules import DATE, _range
+from .cli_rules import DATE, check_range
 from .workspace import Workspace, within
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def summary(
     from .report import summary as report
     from .report.files import write_private
 
-    _range(date_from, date_to)
+    check_range(date_from, date_to)
     if fmt == "parquet" and out is None:
         raise click.UsageError("--format parquet writes a file: give --out FILE")
     days = within(ws.event_dates(), date_from, date_to)

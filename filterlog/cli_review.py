@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ._cli_util import progress as _progress
-from .cli_rules import DATE
+from .cli_rules import DATE, check_range
 from .workspace import Workspace
 
 
@@ -28,8 +28,7 @@ def review(ws: Workspace, date_from: date | None, date_to: date | None, out: Pat
     """
     from .report.review import review_file, review_range
 
-    if date_from and date_to and date_to < date_from:
-        raise click.UsageError(f"--to {date_to} is before --from {date_from}")
+    check_range(date_from, date_to)
     _, _, days = review_range(ws, date_from, date_to)
     with _progress(len(days), "review") as bar:
         path, built = review_file(ws, out, date_from, date_to, progress=bar)

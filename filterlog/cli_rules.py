@@ -39,7 +39,8 @@ class LocalDate(click.ParamType):
 DATE = LocalDate()
 
 
-def _range(date_from: date | None, date_to: date | None) -> None:
+def check_range(date_from: date | None, date_to: date | None) -> None:
+    """A usage error (exit 2) when ``--to`` comes before ``--from``."""
     if date_from and date_to and date_to < date_from:
         raise click.UsageError(f"--to {date_to} is before --from {date_from}")
 
@@ -56,7 +57,7 @@ def detect(ws: Workspace, date_from: date | None, date_to: date | None, rules: t
     """
     from .rules import detect as run
 
-    _range(date_from, date_to)
+    check_range(date_from, date_to)
     days = within(ws.event_dates(), date_from, date_to)
     with ws.lock(), _progress(len(days), "detect") as bar:
         report = run(ws, date_from, date_to, rules=rules or None, progress=bar)
@@ -85,7 +86,7 @@ def findings(
     from . import output, pseudonym
     from .rules.model import RULE_IDS
 
-    _range(date_from, date_to)
+    check_range(date_from, date_to)
     unknown = sorted(set(rules) - set(RULE_IDS))
     if unknown:
         raise click.UsageError(f"unknown rule(s) {', '.join(unknown)} (rules are: {', '.join(RULE_IDS)})")

@@ -90,14 +90,19 @@ def read(
     days = within(finding_dates(ws), date_from, date_to)
     tables = [read_day(ws, d) for d in days]
     table = pa.concat_tables(tables) if tables else FINDING_SCHEMA.empty_table()
+    return _ordered(select(table, user, rules))
+
+
+def select(table: pa.Table, user: str | None = None, rules: Iterable[str] | None = None) -> pa.Table:
+    """The findings of one person (user name in any case, or client address) and of some rules."""
     if user is not None:
         who = user.strip().lower()
-        named = pc.fill_null(pc.equal(pc.utf8_lower(table.column("user")), who), False)
-        address = pc.fill_null(pc.equal(table.column("client_ip"), user.strip()), False)
+        named = pc.fill_null(pc.equal(pc.utf8_lower(pc.cast(table.column("user"), pa.string())), who), False)
+        address = pc.fill_null(pc.equal(pc.cast(table.column("client_ip"), pa.string()), user.strip()), False)
         table = table.filter(pc.or_(named, address))
     if rules is not None:
         table = table.filter(pc.is_in(pc.cast(table.column("rule"), pa.string()), pa.array(list(rules), pa.string())))
-    return _ordered(table)
+    return table
 
 
 def _ordered(table: pa.Table) -> pa.Table:

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from . import findings as store
 from .errors import FilterlogError
-from .output import aligned, csv_text, json_text
+from .output import aligned, clean, csv_text, json_text
 from .workspace import Workspace
 
 ACTIONS: tuple[str, ...] = (
@@ -272,7 +272,7 @@ def case(ws: Workspace, finding_id: str) -> Case:
 # rendering -------------------------------------------------------------------
 def printable(text: str) -> str:
     """One terminal line: newlines and tabs as spaces, other control characters (escapes included) as ``?``."""
-    return "".join(" " if c in "\n\t" else c if c.isprintable() else "?" for c in text)
+    return clean(text.replace("\n", " ").replace("\t", " "))
 
 
 def records(incidents: Iterable[Incident]) -> list[dict[str, Any]]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 """First characters that make a spreadsheet treat a cell as a formula (or split it)."""
@@ -35,6 +37,14 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+_FORMULA = "^([" + re.escape("".join(FORMULA_START)) + "])"
+
+
+def safe_column(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """``safe_cell`` over a whole text column: a leading formula character gets an apostrophe."""
+    return pc.replace_substring_regex(pc.cast(values, pa.string()), _FORMULA, r"'\1", max_replacements=1)
 
 
 def iso(value: Any) -> Any:

@@ -116,9 +116,13 @@ def finding_pseudonym(key: bytes, finding_id: str) -> str:
     return "f-" + digest.hexdigest()[:16]
 
 
+def _distinct_all(column: pa.ChunkedArray | pa.Array) -> list[str]:
+    return pc.unique(pc.drop_null(pc.cast(column, pa.string()))).to_pylist()
+
+
 def _distinct(column: pa.ChunkedArray | pa.Array) -> list[str]:
-    values = pc.unique(pc.drop_null(pc.cast(column, pa.string())))
-    return [v for v in values.to_pylist() if v.strip() not in PLACEHOLDERS]
+    """The distinct values that name someone (placeholders such as ``-`` left out)."""
+    return [v for v in _distinct_all(column) if v.strip() not in PLACEHOLDERS]
 
 
 def _map(column: pa.ChunkedArray | pa.Array, mapping: dict[str, str]) -> pa.ChunkedArray:
@@ -158,10 +162,6 @@ def _scrub(column: pa.ChunkedArray | pa.Array, key: bytes, names: list[str]) -> 
         return column
     done = {t: pattern.sub(lambda m: pseudonym(key, m.group(0)), t) for t in texts}
     return _map(column, {t: s for t, s in done.items() if s != t})
-
-
-def _distinct_all(column: pa.ChunkedArray | pa.Array) -> list[str]:
-    return list(pc.unique(pc.drop_null(pc.cast(column, pa.string()))).to_pylist())
 
 
 def known_people(ws: Workspace) -> set[str]:

@@ -136,6 +136,10 @@ def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
     return block, repaired, nl
 
 
+EARLIEST_MS, LATEST_MS = 631_152_000_000, 4_102_444_800_000
+"""Times from 1990-01-01 up to 2100-01-01 (UTC) are kept; outside that a clock or the line is broken."""
+
+
 def local_to_utc(naive: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array | pa.ChunkedArray:
     """Read zone-less clock times as the site's local time; store them in UTC.
 

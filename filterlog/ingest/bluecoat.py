@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from . import _rows, _spans, _url
 from ._w3c_values import w3c_action
-from .base import Parsed, Reader, constant, dash_to_null, share_matching, table, users
+from .base import EARLIEST_MS, LATEST_MS, Parsed, Reader, constant, dash_to_null, share_matching, table, users
 
 _PREFIX = (
     r"^(?P<time>\d{1,11}(?:\.\d{1,6})?) +(?P<elapsed>\d{1,18}) +(?P<client>\S+) "
@@ -38,7 +38,6 @@ _DN_AT = r" (?i:cn|uid)="
 _CODE = r"^[A-Z][A-Z0-9_]*/\d{3}$"
 _USER_DN = r"^(?P<url>.*?) (?P<user>(?i:cn|uid)=.*)$"
 _USER_ONE = r"^(?P<url>.*) (?P<user>\S+)$"
-_MIN_MS, _MAX_MS = 631_152_000_000, 4_102_444_800_000
 
 
 class BlueCoatSquid(Reader):
@@ -84,7 +83,7 @@ class BlueCoatSquid(Reader):
         split = pc.if_else(pc.is_valid(split), split, pc.extract_regex(mid, _USER_ONE))
         has_user = np.asarray(pc.fill_null(pc.is_valid(split), False))
         ms = _ms(pc.fill_null(pc.struct_field(m, "time"), "0"))
-        in_range = (ms >= _MIN_MS) & (ms < _MAX_MS)
+        in_range = (ms >= EARLIEST_MS) & (ms < LATEST_MS)
         reasons = {}
         for i in np.flatnonzero(~ok):
             reasons[int(i)] = "not a Blue Coat squid-compatible line: no CODE/status ... HIERARCHY/peer mime category"
@@ -188,7 +187,7 @@ def _fast(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, di
     ok &= np.asarray(pc.fill_null(good, False))
     ok &= (np.asarray(pc.fill_null(pc.utf8_length(got["elapsed"]), 99)) <= 18) & ((at[:, 4] - at[:, 3]) <= 19)
     got["ms"] = _ms(pc.if_else(pa.array(ok), got["time"], "0"))
-    ok &= (got["ms"] >= _MIN_MS) & (got["ms"] < _MAX_MS)
+    ok &= (got["ms"] >= EARLIEST_MS) & (got["ms"] < LATEST_MS)
     sel = pa.array(ok)
     got = {k: v.filter(sel) if isinstance(v, pa.Array) else v[ok] for k, v in got.items()}
     code = pc.split_pattern(got.pop("code_status"), "/", max_splits=1)

@@ -20,7 +20,20 @@ import pyarrow.csv as pcsv
 
 from ..schema import empty_events
 from . import _rows, _spans, _url
-from .base import Checks, Parsed, Reader, clean, constant, dash_to_null, line_bounds, share_matching, table, users
+from .base import (
+    EARLIEST_MS,
+    LATEST_MS,
+    Checks,
+    Parsed,
+    Reader,
+    clean,
+    constant,
+    dash_to_null,
+    line_bounds,
+    share_matching,
+    table,
+    users,
+)
 
 _SNIFF = re.compile(
     rb"^\d{9,11}\.\d{3} +\d+ \S+ [A-Z][A-Z0-9_]*/\d{3} \d+ \S+ \S+ \S+ [A-Z][A-Z0-9_]*/\S+ \S+\s*(?:$|\"|\[)"
@@ -43,7 +56,6 @@ _COMMON_TYPES = {
 }
 # Layouts: 10 plain fields; + one raw remainder; + quoted referer and user agent.
 _LAYOUTS = {10: _FIELDS, 11: [*_FIELDS, "rest"], 12: [*_FIELDS, "referer", "user_agent"]}
-_MIN_MS, _MAX_MS = 631_152_000_000, 4_102_444_800_000  # 1990-01-01 .. 2100-01-01
 
 
 def squid_action(code: str, status: int) -> str:
@@ -220,7 +232,7 @@ class SquidNative(Reader):
             hier_ok = np.asarray(pc.fill_null(pc.match_substring(t.column("hier"), "/"), False))
             checks.require(hier_ok, "hierarchy field is not CODE/peer (a user name with spaces?)")
         ms = np.round(np.asarray(t.column("time")) * 1000.0)
-        checks.require((ms >= _MIN_MS) & (ms < _MAX_MS), "time outside 1990-2099")
+        checks.require((ms >= EARLIEST_MS) & (ms < LATEST_MS), "time outside 1990-2099")
 
         if checks.failed:
             keep, good = checks.reject(out, lines), checks.good

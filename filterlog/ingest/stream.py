@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from ..errors import FilterlogError
 from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from ..workspace import IngestWriter, Workspace
-from .base import Checks, Parsed, Reader, constant, line_bounds
+from .base import EARLIEST_MS, LATEST_MS, Checks, Parsed, Reader, constant, line_bounds
 from .source import Block, Source
 
 Progress = Callable[[int], None]
@@ -216,10 +216,6 @@ def _work(job: Job, number: int, block: Block) -> Done:
         span = (lo.value, hi.value)
         _write_by_date(job.writer, number, events, job.tz)
     return block, parsed, span
-
-
-EARLIEST_MS, LATEST_MS = 631_152_000_000, 4_102_444_800_000
-"""Times from 1990-01-01 up to 2100-01-01 (UTC) are kept; outside that a clock or the line is broken."""
 
 
 def _guard(block: Block, parsed: Parsed) -> None:

@@ -28,7 +28,19 @@ from ..schema import empty_events
 from . import _rows, _url
 from ._w3c_values import actions, build_url, epoch_ms, integers, parts, stamp_ms
 from ._w3c_values import w3c_action as w3c_action  # re-exported: the vocabulary mapping other readers share
-from .base import Checks, Parsed, Reader, clean, constant, dash_to_null, line_bounds, table, users
+from .base import (
+    EARLIEST_MS,
+    LATEST_MS,
+    Checks,
+    Parsed,
+    Reader,
+    clean,
+    constant,
+    dash_to_null,
+    line_bounds,
+    table,
+    users,
+)
 
 _NAMES = {
     # role: the W3C field names that give it (lower case); the first in a header wins
@@ -78,7 +90,6 @@ _TOKEN = re.compile(rb'"(?:[^"]|"")*"|\S+')
 _DATED = re.compile(rb"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? ")
 _DIRECTIVE = re.compile(rb"^#(?:Software|Version|Fields|Date|Start-Date|System|Remark):")
 """Filter verdicts that kept the page from the user (a CWS *warn* serves a warning page instead)."""
-_MIN_MS, _MAX_MS = 631_152_000_000, 4_102_444_800_000
 
 
 class W3CReader(Reader):
@@ -234,7 +245,7 @@ class W3CReader(Reader):
         )
         ms = np.where(ms >= 0, ms, stamp_ms(stamp))
         checks = Checks(t.num_rows)
-        checks.require((ms >= _MIN_MS) & (ms < _MAX_MS), "no valid date/time, or one outside 1990-2099")
+        checks.require((ms >= EARLIEST_MS) & (ms < LATEST_MS), "no valid date/time, or one outside 1990-2099")
         checks.require(np.asarray(pc.is_valid(col["client_ip"])), "the #Fields: header names no c-ip")
         url = build_url(col)
         checks.require(np.asarray(pc.is_valid(url)), "no URL (cs-uri / cs-url, or cs-host) in this line")

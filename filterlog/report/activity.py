@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from ..config import Config
 from ..enrich.calendar import local_dates, minute_of_day
 from ..enrich.events import Enricher
+from ..enrich.identity import coalesce_codes
 from ..rules.model import get_rule
 from ..workspace import Workspace, within
 
@@ -75,7 +76,7 @@ def aggregate(enriched: pa.Table, timezone: str) -> pa.Table:
     if enriched.num_rows == 0:
         return ACTIVITY_SCHEMA.empty_table()
     time = enriched.column("time")
-    who = pc.coalesce(pc.cast(enriched.column("user"), pa.string()), pc.cast(enriched.column("client_ip"), pa.string()))
+    who = coalesce_codes(enriched.column("user"), enriched.column("client_ip"))  # as rules see the person
     moved = pc.add(pc.fill_null(enriched.column("bytes_in"), 0), pc.fill_null(enriched.column("bytes_out"), 0))
     hour = pc.cast(pc.divide(minute_of_day(time, timezone), 60), pa.int8())
     table = pa.table(
@@ -129,6 +130,12 @@ def activity(
     if not parts:
         return ACTIVITY_SCHEMA.empty_table()
     return pa.concat_tables(parts)
+
+
+def attempts(table: pa.Table, policy: Policy) -> np.ndarray:
+    """Which rows of an activity table are blocked attempts: blocked, and not an advert or tracker."""
+    blocked = np.asarray(pc.fill_null(pc.equal(table.column("action"), "blocked"), False), dtype=bool)
+    return blocked & ~in_categories(table, policy.not_attempts)
 
 
 def in_categories(table: pa.Table, categories: tuple[str, ...]) -> np.ndarray:

@@ -19,7 +19,7 @@ still on record (a second entry says why it failed).
 
 from __future__ import annotations
 
-import csv
+import hashlib
 import io
 import ipaddress
 from dataclasses import dataclass, field
@@ -38,10 +38,11 @@ from ..enrich.events import Enricher
 from ..enrich.identity import attribute
 from ..errors import FilterlogError, WorkspaceError
 from ..ingest.base import normalise_user
+from ..output import safe_column
 from ..schema import EVENT_SCHEMA
 from ..workspace import Workspace, within
 from . import access, rawlines
-from .files import private_dir, safe_name, sha256_file, write_private
+from .files import private_dir, safe_name, write_private
 from .templates import render
 
 HTML_ROWS = 5_000
@@ -60,9 +61,6 @@ CSV_COLUMNS = (
     "user_agent", "referer", "source_format", "source_path", "source_id", "source_line", "raw_line", "raw_line_note",
 )  # fmt: skip
 """The columns of ``events.csv``: what an investigator reads, in reading order."""
-
-_FORMULA = "^([" + "".join({"\t": r"\t", "\r": r"\r", "\n": r"\n", "-": r"\-"}.get(c, c) for c in output.FORMULA_START)
-_FORMULA += "])"
 
 
 @dataclass(frozen=True)
@@ -219,23 +217,22 @@ def _write(ws: Workspace, pack: AuditPack, subject: Subject, events: pa.Table, f
     d = private_dir(pack.directory)
     for stale in d.glob(".*.tmp"):  # a killed run's half-written file: personal data outside SHA256SUMS
         stale.unlink(missing_ok=True)
-    tz = ws.config.site.timezone
     buf = io.BytesIO()
     pq.write_table(events, buf, compression="zstd")
-    write_private(d / "events.parquet", buf.getvalue())
-    write_private(d / "events.csv", events_csv(events, tz))
-    write_private(d / "findings.csv", output.to_csv(found))
-    write_private(d / "findings.json", output.to_json(found))
-    write_private(d / "sources.csv", _sources_csv(pack.sources))
-    write_private(d / "audit.html", _html(ws, pack, subject, events, found, actor))
-    sums = "".join(f"{sha256_file(d / name)}  {name}\n" for name in sorted(PACK_FILES))
-    write_private(d / "SHA256SUMS", sums)
+    files: dict[str, str | bytes] = {
+        "events.parquet": buf.getvalue(),
+        "events.csv": events_csv(events, ws.config.site.timezone),
+        "findings.csv": output.to_csv(found),
+        "findings.json": output.to_json(found),
+        "sources.csv": _sources_csv(pack.sources),
+        "audit.html": _html(ws, pack, subject, events, found, actor),
+    }
+    for name, data in files.items():
+        write_private(d / name, data)
+    # hashed from the bytes just written: no second read of a pack that may hold a month of events
+    digests = {n: hashlib.sha256(v.encode("utf-8") if isinstance(v, str) else v).hexdigest() for n, v in files.items()}
+    write_private(d / "SHA256SUMS", "".join(f"{digests[name]}  {name}\n" for name in sorted(PACK_FILES)))
     pack.files = [*PACK_FILES, "SHA256SUMS"]
-
-
-def safe_column(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """``output.safe_cell`` over a whole text column: a leading formula character gets an apostrophe."""
-    return pc.replace_substring_regex(pc.cast(values, pa.string()), _FORMULA, r"'\1", max_replacements=1)
 
 
 def events_csv(events: pa.Table, timezone: str) -> bytes:
@@ -256,16 +253,11 @@ def events_csv(events: pa.Table, timezone: str) -> bytes:
 
 
 def _sources_csv(sources: list[rawlines.SourceCheck]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
     heads = ("path", "sha256", "format", "ingested_at", "first_line", "end_line", "verified", "status", "events",
              "lines_found")  # fmt: skip
-    writer.writerow(heads)
-    for s in sources:
-        row = (s.path, s.source_id, s.format, s.ingested_at, s.first_line, s.end_line, s.verified, s.status,
-               s.events, s.lines_found)  # fmt: skip
-        writer.writerow([output.safe_cell(v) for v in row])
-    return out.getvalue()
+    rows = ((s.path, s.source_id, s.format, s.ingested_at, s.first_line, s.end_line, s.verified, s.status,
+             s.events, s.lines_found) for s in sources)  # fmt: skip
+    return output.csv_text(heads, rows)
 
 
 def _counts(column: pa.ChunkedArray) -> list[tuple[str, int]]:

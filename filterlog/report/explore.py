@@ -146,15 +146,8 @@ def filter_findings(
     Every filter left as None lets everything through, so the notebook's
     parameters can be filled in one at a time.
     """
+    findings = store.select(findings, user, None if rule is None else _rules(rule))
     keep = pa.array([True] * findings.num_rows, pa.bool_())
-    if user is not None:
-        name = user.strip()
-        named = pc.equal(pc.utf8_lower(pc.cast(findings.column("user"), pa.string())), name.lower())
-        address = pc.equal(pc.cast(findings.column("client_ip"), pa.string()), name)
-        keep = pc.and_(keep, pc.fill_null(pc.or_kleene(named, address), False))
-    if rule is not None:
-        rules = pa.array(_rules(rule), pa.string())
-        keep = pc.and_(keep, pc.is_in(pc.cast(findings.column("rule"), pa.string()), value_set=rules))
     first, last = day(date_from), day(date_to)
     if first is not None:
         keep = pc.and_(keep, pc.fill_null(pc.greater_equal(findings.column("date"), pa.scalar(first)), False))

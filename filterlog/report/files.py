@@ -18,7 +18,6 @@ from pathlib import Path
 from ..errors import WorkspaceError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_CHUNK = 1 << 20
 
 
 def private_dir(path: str | Path) -> Path:
@@ -66,11 +65,8 @@ def write_private(path: str | Path, data: str | bytes) -> Path:
 
 def sha256_file(path: str | Path) -> str:
     """The SHA-256 of a file's bytes, hex."""
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def safe_name(text: str, limit: int = 60) -> str:

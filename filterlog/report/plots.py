@@ -23,7 +23,7 @@ from ..config import WorkingHours
 from ..enrich.calendar import working_windows
 from ..schema import SEVERITIES
 from . import charts
-from .activity import Policy, in_categories
+from .activity import Policy, attempts, in_categories
 
 UNCATEGORISED = "uncategorised"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,10 +39,7 @@ def _person(act: pa.Table, who: str) -> pa.Table:
 
 def _blocked(act: pa.Table, policy: Policy) -> pa.Table:
     """Blocked rows that count as someone's attempts (not adverts or trackers refused inside a page)."""
-    if act.num_rows == 0:
-        return act
-    blocked = np.asarray(pc.fill_null(pc.equal(act.column("action"), "blocked"), False))
-    return act.filter(pa.array(blocked & ~in_categories(act, policy.not_attempts), pa.bool_()))
+    return act.filter(pa.array(attempts(act, policy), pa.bool_())) if act.num_rows else act
 
 
 def _frame(act: pa.Table, who: str | None = None) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from ..output import clean, csv_text, iso, json_text
 from ..rules.model import RULE_IDS
 from ..schema import SEVERITIES
 from ..workspace import Workspace
-from .activity import Policy, activity, in_categories
+from .activity import Policy, activity, attempts, in_categories
 from .templates import size
 
 _TS = pa.timestamp("ms", tz="UTC")
@@ -62,7 +62,7 @@ def who(findings: pa.Table) -> pd.Series:
 def person_totals(act: pa.Table, policy: Policy) -> pd.DataFrame:
     """Per person (index ``who``): requests, bytes, blocked attempts, non-business working-time bytes, first/last."""
     frame = act.select(["who", "action", "in_working_hours", "requests", "bytes", "first", "last"]).to_pandas()
-    blocked = (frame["action"] == "blocked").to_numpy() & ~in_categories(act, policy.not_attempts)
+    blocked = attempts(act, policy)
     nonbusiness = in_categories(act, policy.nonbusiness) & frame["in_working_hours"].to_numpy()
     frame["blocked_attempts"] = np.where(blocked, frame["requests"], 0)
     frame["nonbusiness_bytes"] = np.where(nonbusiness, frame["bytes"], 0)

@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .. import __version__
+from ..output import clean
 from ..schema import SEVERITIES
 
 
@@ -82,6 +83,4 @@ def clock(value: datetime | date | None, timezone: str = "UTC", fmt: str = "%Y-%
 
 def printable(value: Any) -> str:
     """Text with control characters (escape sequences, NULs) shown as ``?``; escaping for HTML happens after."""
-    if value is None:
-        return ""
-    return "".join(c if c.isprintable() else "?" for c in str(value))
+    return "" if value is None else clean(str(value))
