@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import cluster
 from .errors import FilterlogError
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from .ingest.pipeline import FileResult
 
 
@@ -24,6 +27,18 @@ class Group(click.Group):
             return super().invoke(ctx)
         except FilterlogError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+SCHEDULER = "filterlog.scheduler"
+"""Where the group keeps the parsed ``--scheduler`` (``click.Context.meta``)."""
+
+
+@contextmanager
+def dask_client() -> Iterator[Client | None]:
+    """The Dask client the global ``--scheduler`` asks for, for one command; None runs in-process."""
+    ctx = click.get_current_context()
+    with cluster.connect(ctx.meta.get(SCHEDULER)) as client:
+        yield client
 
 
 def interactive() -> bool:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from ._cli_util import Group, say_file
+from . import __version__, cluster
+from ._cli_util import SCHEDULER, Group, say_file
 from ._cli_util import progress as _progress
 from .cli_audit import audit
 from .cli_categories import categories
@@ -34,12 +34,21 @@ from .workspace import Workspace
     envvar="FILTERLOG_WORKSPACE",
     help="Workspace directory (default: $FILTERLOG_WORKSPACE, else ./filterlog-data).",
 )
-@click.option("--scheduler", metavar="local[:N]|ADDRESS", help="Run on a Dask cluster (not available in this version).")
+@click.option(
+    "--scheduler",
+    metavar="local[:N]|ADDRESS",
+    envvar="FILTERLOG_SCHEDULER",
+    help="Run ingest and detect on a Dask cluster: local[:N] starts N local workers, "
+    "an address joins a running scheduler. Default: in this process.",
+)
 @click.pass_context
 def cli(ctx: click.Context, workspace: Path | None, scheduler: str | None) -> None:
     """Turn a school's web-filter logs into evidence: ingest, detect misuse, report."""
     if scheduler:
-        raise click.UsageError("--scheduler is not available yet: everything runs in-process")
+        try:
+            ctx.meta[SCHEDULER] = cluster.parse(scheduler)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scheduler") from None
     ctx.obj = Workspace(workspace)
 
 

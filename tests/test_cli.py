@@ -179,9 +179,11 @@ def test_ingest_without_logs_is_a_usage_error() -> None:
     assert "Usage:" in result.output
 
 
-def test_scheduler_is_a_usage_error_for_now(ws_path: Path) -> None:
-    result = invoke("--workspace", ws_path, "--scheduler", "local:2", "ingest", NATIVE)
+@pytest.mark.parametrize("spec", ["local:0", "local:x", "remote", "tcp://", "local:2:3"])
+def test_a_bad_scheduler_is_a_usage_error(ws_path: Path, spec: str) -> None:
+    result = invoke("--workspace", ws_path, "--scheduler", spec, "ingest", NATIVE)
     assert result.exit_code == 2
+    assert "--scheduler" in result.output
 
 
 def test_busy_workspace_is_one_line_and_exit_1(ws_path: Path) -> None:

@@ -1,0 +1,104 @@
+"""Dask clusters for ``--scheduler``: where ingest and detect send their pieces of work.
+
+Without ``--scheduler`` everything runs in this process (threads), which is the
+fastest choice for one machine's files. ``local[:N]`` starts a throw-away
+``LocalCluster`` of N single-threaded worker processes (N defaults to the CPU
+count); an address (``tcp://host:8786``, ``host:8786``) joins a running
+scheduler, whose workers must see the workspace at the same path (shared
+storage). Dask is imported only here and only when asked for, so plain runs
+do not pay its import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import FilterlogError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+_LOCAL = re.compile(r"^local(?::(\d+))?$")
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|inproc)://)?[\w.\-\[\]:]+:\d{1,5}$")
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    """A parsed ``--scheduler`` value."""
+
+    workers: int | None = None
+    """Worker processes of a local cluster; None when joining a running scheduler."""
+    address: str | None = None
+
+    @property
+    def local(self) -> bool:
+        """Whether this starts its own cluster on this machine."""
+        return self.address is None
+
+    def __str__(self) -> str:
+        return f"local:{self.workers}" if self.local else str(self.address)
+
+
+def parse(spec: str) -> Scheduler:
+    """Read ``local``, ``local:N`` or a scheduler address; raise ValueError with the reason otherwise."""
+    spec = spec.strip()
+    m = _LOCAL.match(spec)
+    if m:
+        workers = int(m.group(1)) if m.group(1) else (os.cpu_count() or 1)
+        if not 1 <= workers <= 256:
+            raise ValueError(f"local:{workers}: the number of workers must be between 1 and 256")
+        return Scheduler(workers=workers)
+    if _ADDRESS.match(spec) and not spec.startswith("local"):
+        return Scheduler(address=spec if "://" in spec else f"tcp://{spec}")
+    raise ValueError(f"{spec!r}: expected local, local:N or a scheduler address such as tcp://host:8786")
+
+
+@contextmanager
+def connect(scheduler: Scheduler | None) -> Iterator[Client | None]:
+    """A Dask client for the duration of one command, or None to run in-process.
+
+    A local cluster is shut down on the way out; a remote one is only left.
+    Dask's own logging is kept to warnings so that pipes and cron mail stay clean.
+    """
+    if scheduler is None:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # a broken install: say what is missing, not a traceback
+        raise FilterlogError(f"--scheduler needs dask.distributed, which cannot be imported: {exc}") from None
+    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if scheduler.local:
+        cluster = LocalCluster(
+            n_workers=scheduler.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit=0,  # filterlog bounds its own memory; Dask's pausing would only stall it
+        )
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+        return
+    try:
+        client = Client(scheduler.address, timeout="10s")
+    except OSError as exc:
+        raise FilterlogError(f"--scheduler {scheduler.address}: cannot reach the scheduler: {exc}") from None
+    with client:
+        yield client
+
+
+def workers(client: Client | None) -> int:
+    """How many pieces of work can run at once: the cluster's worker threads, else 1."""
+    if client is None:
+        return 1
+    return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
