@@ -7,6 +7,7 @@ reason, or a counted header/blank line.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -195,8 +196,12 @@ def line_bounds(buf: np.ndarray, newlines: np.ndarray) -> tuple[np.ndarray, np.n
     return starts, ends - cr
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalise_user(raw: str | None) -> str | None:
-    r"""The person behind a logged user name: ``DOMAIN\\\\u``, ``u@realm``, ``CN=u,OU=..`` all give ``u``."""
+    r"""The person behind a logged user name: ``DOMAIN\\\\u``, ``u@realm``, ``CN=u,OU=..`` all give ``u``.
+
+    Cached: every block of a log names the same few thousand people again.
+    """
     if raw is None:
         return None
     text = unquote(raw.strip().strip('"'))
@@ -216,6 +221,7 @@ _SQUID_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|.)")
 _SQUID_CHARS = {"n": "\n", "r": "\r", "t": "\t"}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def unescape_squid(text: str) -> str:
     r"""Undo Squid's ``%[`` log escaping (``\\`` for a backslash, ``\"`` for a quote, ``\xNN``)."""
     if "\\" not in text:
@@ -248,9 +254,41 @@ def users(raw: pa.Array | pa.ChunkedArray, squid_escaped: bool = False) -> tuple
 
 
 def dash_to_null(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Logs write ``-`` for 'no value'; make it a real null."""
+    """Logs write ``-`` for 'no value'; make it a real null.
+
+    The text is not copied: only a validity bitmap is made (user agents and
+    referers are a large share of a block's bytes).
+    """
     base = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
-    return pc.if_else(pc.equal(base, "-"), pa.scalar(None, pa.string()), base)
+    if isinstance(base, pa.ChunkedArray):
+        return pa.chunked_array([_null_dashes(c) for c in base.chunks], pa.string())
+    return _null_dashes(base)
+
+
+def _null_dashes(arr: pa.Array) -> pa.Array:
+    dash = pc.fill_null(pc.equal(arr, "-"), False)
+    if not pc.any(dash).as_py():
+        return arr
+    if arr.type != pa.string() or arr.offset:
+        return pc.if_else(dash, pa.scalar(None, arr.type), arr)
+    keep = ~np.asarray(dash)
+    if arr.null_count:
+        keep &= np.asarray(arr.is_valid())
+    bitmap = pa.py_buffer(np.packbits(keep, bitorder="little"))
+    _, offsets, data = arr.buffers()
+    return pa.Array.from_buffers(pa.string(), len(arr), [bitmap, offsets, data])
+
+
+def dash_to_null_codes(col: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """``dash_to_null`` for a dictionary column, kept dictionary-encoded (``-`` is one entry)."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks else pa.array([], col.type)
+    dash = pc.fill_null(pc.equal(col.dictionary, "-"), False)
+    if not pc.any(dash).as_py():
+        return col
+    null_code = pc.is_in(col.indices, pc.indices_nonzero(dash).cast(col.indices.type))
+    indices = pc.if_else(null_code, pa.scalar(None, col.indices.type), col.indices)
+    return pa.DictionaryArray.from_arrays(indices, col.dictionary)
 
 
 def table(columns: dict[str, pa.Array | pa.ChunkedArray | np.ndarray], lines: np.ndarray) -> pa.Table:

@@ -29,6 +29,7 @@ from .base import (
     clean,
     constant,
     dash_to_null,
+    dash_to_null_codes,
     line_bounds,
     share_matching,
     table,
@@ -223,9 +224,11 @@ class SquidNative(Reader):
         code = t.column("code").combine_chunks()
         code_vals = code.dictionary.to_pylist()
         parsed = [_CODE.match(v) for v in code_vals]
-        vendor = pa.array([p.group(1) if p else None for p in parsed], pa.string())
+        # Dictionaries of the columns built from codes: a bad code's entry is never used (its rows are
+        # rejected below), and it must not be null (Parquet cannot write a null dictionary entry).
+        vendor = pa.array([p.group(1) if p else "" for p in parsed], pa.string())
         status_d = pa.array([int(p.group(2)) or None if p else None for p in parsed], pa.int16())  # 000: none
-        action_d = pa.array([squid_action(p.group(1), int(p.group(2))) if p else None for p in parsed], pa.string())
+        action_d = pa.array([squid_action(p.group(1), int(p.group(2))) if p else "" for p in parsed], pa.string())
         code_ok = np.asarray([p is not None for p in parsed], dtype=bool)[np.asarray(code.indices)]
         checks.require(code_ok, "result field is not CODE/status (fields out of place?)")
         if "hier" in t.column_names:
@@ -238,8 +241,8 @@ class SquidNative(Reader):
             keep, good = checks.reject(out, lines), checks.good
             t, code, ms, lines = t.filter(keep), code.filter(keep), ms[good], lines[good]
         idx = code.indices
-        method = t.column("method")
-        connect = np.asarray(pc.equal(method.cast(pa.string()), "CONNECT").fill_null(False))
+        method = t.column("method").combine_chunks()
+        connect = np.isin(np.asarray(method.indices), np.flatnonzero(np.asarray(method.dictionary) == "CONNECT"))
         parts = _url.split(t.column("url"), connect)
         user, user_raw = users(t.column("user"), squid_escaped=True)
         cols = {
@@ -252,10 +255,10 @@ class SquidNative(Reader):
             "url": t.column("url"),
             **parts,
             "status": status_d.take(idx),
-            "action": action_d.take(idx),
-            "vendor_action": vendor.take(idx),
+            "action": pa.DictionaryArray.from_arrays(idx, action_d),
+            "vendor_action": pa.DictionaryArray.from_arrays(idx, vendor),
             "bytes_in": t.column("bytes"),
-            "content_type": dash_to_null(t.column("mime")),
+            "content_type": dash_to_null_codes(t.column("mime")),
             "source_format": constant(self.name, t.num_rows),
         }
         if "referer" in t.column_names:
