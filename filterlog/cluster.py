@@ -70,19 +70,23 @@ def connect(scheduler: Scheduler | None) -> Iterator[Client | None]:
         yield None
         return
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError as exc:  # a broken install: say what is missing, not a traceback
         raise FilterlogError(f"--scheduler needs dask.distributed, which cannot be imported: {exc}") from None
     for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker"):
         logging.getLogger(name).setLevel(logging.WARNING)
     if scheduler.local:
-        cluster = LocalCluster(
-            n_workers=scheduler.workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            memory_limit=0,  # filterlog bounds its own memory; Dask's pausing would only stall it
-        )
+        # Dask's statistical profiler samples every worker's stack every 10 ms; on a
+        # two-core machine that is CPU taken from parsing, so it is off for clusters we start.
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(
+                n_workers=scheduler.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                memory_limit=0,  # filterlog bounds its own memory; Dask's pausing would only stall it
+            )
         try:
             with Client(cluster) as client:
                 yield client

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from rulecase import Day
 
 from filterlog import findings as store
 from filterlog.cli import cli
@@ -20,7 +21,6 @@ from filterlog.report.summary import SUMMARY_SCHEMA, summarise, who
 from filterlog.rules import RULE_IDS
 from filterlog.schema import SEVERITIES
 from filterlog.workspace import Workspace
-from tests.rulecase import Day
 
 MB = 1_000_000
 
