@@ -8,8 +8,10 @@ none) but not on which fields, in which order, or even their spelling. So there
 is one alias table from field name to canonical role, and the header decides the
 layout. A header can change mid-file (a proxy restarted with a new format), and a
 block can hold several header sections; each run of data lines under one header
-is tokenised by Arrow's CSV reader, and the row count is checked so that a bad
-line is found by bisection and quarantined alone. Lines logged without any header
+is tokenised by Arrow's CSV reader (padding spaces made harmless first, see
+_w3c_padding), and the row count is checked so that a bad line is found by
+bisection and quarantined alone. Most fields are then dictionary-encoded, so the
+column work (_w3c_values) runs once per distinct value, not once per row. Lines logged without any header
 (syslog-forwarded ProxySG) are read when their field count matches one of the
 ProxySG default layouts below, whose field lists come from real headers.
 """
@@ -24,9 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ..schema import empty_events
-from . import _rows, _url
-from ._w3c_values import actions, build_url, epoch_ms, integers, parts, stamp_ms
+from ..schema import DICT, empty_events
+from . import _rows, _url, _w3c_padding
+from ._w3c_values import build_url, integers, outcomes, parts, recode, status, times
 from ._w3c_values import w3c_action as w3c_action  # re-exported: the vocabulary mapping other readers share
 from .base import (
     EARLIEST_MS,
@@ -72,6 +74,9 @@ _NAMES = {
 }
 _ALIASES = {name: role for role, names in _NAMES.items() for name in names.split()}
 ROLES = tuple(dict.fromkeys(_ALIASES.values()))
+_PLAIN = frozenset({"client_ip", "url", "duration_ms", "bytes_in", "bytes_out", "user_agent", "referer"})
+"""Roles kept as plain strings: nearly one value per row, or no work beyond a null test."""
+_TYPES = {role: pa.string() if role in _PLAIN else DICT for role in ROLES}
 
 _SGOS3 = (
     "date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-path "
@@ -103,7 +108,6 @@ class W3CReader(Reader):
         self._fields: list[str] | None = None
         self._next: int | None = None
         self._turn = threading.Condition()
-        self._padded = False
 
     @classmethod
     def sniff(cls, lines: list[bytes]) -> float:
@@ -129,22 +133,22 @@ class W3CReader(Reader):
         """Parse whole lines; ``#`` lines are counted as skipped, ``#Fields:`` lines change the layout."""
         if block and not block.endswith(b"\n"):
             block += b"\n"
-        fields = self._fields_at(block, first_line)
         block, repaired, nl = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
         buf = np.frombuffer(block, np.uint8)
+        starts, ends = line_bounds(buf, nl)
+        blank = ends == starts
+        hashed = ~blank & (buf[np.minimum(starts, max(len(buf) - 1, 0))] == 35) if len(buf) else blank
+        fields = self._fields_at(_header(buf, starts, ends, hashed), first_line, len(nl))
         if not len(nl):
             return out
         if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
             buf = buf.copy()
             lone = np.flatnonzero(buf == 13)
             buf[lone[buf[np.minimum(lone + 1, len(buf) - 1)] != 10]] = ord("?")  # Arrow would end a row at a bare CR
-        starts, ends = line_bounds(buf, nl)
-        blank = ends == starts
-        hashed = ~blank & (buf[np.minimum(starts, len(buf) - 1)] == 35)
         out.skipped = int((blank | hashed).sum())
         data = ~blank & ~hashed
-        lines = {"buf": buf, "starts": starts, "ends": ends, "nl": nl}
+        lines = {"markable": block.find(b"\x01") < 0, "buf": buf, "starts": starts, "ends": ends, "nl": nl}
         pieces: list[pa.Table] = []
         cuts = np.flatnonzero(hashed)
         bounds = [0, *(cuts + 1).tolist(), len(starts)]
@@ -175,26 +179,30 @@ class W3CReader(Reader):
         with self._turn:
             self._fields = _last_fields(before) or self._fields
 
-    def _fields_at(self, block: bytes, first_line: int) -> list[str] | None:
-        """The ``#Fields:`` in effect at this block's first line.
+    def _fields_at(self, last: list[str] | None, first_line: int, count: int) -> list[str] | None:
+        """The ``#Fields:`` in effect at this block's first line; ``last`` is the one the block ends with.
 
         The pipeline parses blocks on several threads at once, so each call waits
-        (briefly: only for the previous block's header scan) until the block before
-        it has recorded the header it ends with.
+        (briefly: the block before it only has to record the header it ends with)
+        until the block before it has done so.
         """
         with self._turn:
             if self._next is not None and first_line > self._next:
                 self._turn.wait_for(lambda: self._next is None or first_line <= self._next, timeout=30)
             start = self._fields
-            self._fields = _last_fields(block) or self._fields
-            self._next = max(self._next or 0, first_line + block.count(b"\n"))
+            self._fields = last or self._fields
+            self._next = max(self._next or 0, first_line + count)
             self._turn.notify_all()
         return start
 
     def _rows(
         self, lines: dict[str, np.ndarray], idx: np.ndarray, names: list[str], first: int, out: Parsed, pieces: list
     ) -> None:
-        """Tokenise lines ``idx`` (one header section) with Arrow; bisect where the row count disagrees."""
+        """Tokenise lines ``idx`` (one header section) with Arrow; bisect where the row count disagrees.
+
+        Padding spaces (see ``_w3c_padding``) are found once per block, before any
+        tokenising; a block without them is read in place.
+        """
         buf, starts, nl = lines["buf"], lines["starts"], lines["nl"]
         roles = _roles(names)
         if not roles:
@@ -202,19 +210,21 @@ class W3CReader(Reader):
             return
         cols = [f"c{i}" for i in range(len(names))]
         a, b = starts[idx[0]], nl[idx[-1]] + 1
-        if "surplus" not in lines and not self._padded:  # first try: the lines as they are
-            t = _read(buf[a:b], cols, roles, len(idx))
-            if t is not None:
-                pieces.append(_canonical(t, roles, cols, idx + first))
-                return
-            self._padded = True  # runs of spaces, most likely: drop them first in the next blocks
         if "surplus" not in lines:
-            lines["surplus"] = _surplus(buf, starts, lines["ends"])
+            lines["surplus"] = _w3c_padding.surplus(buf, starts, lines["ends"])
         surplus = lines["surplus"]
         lo, hi = np.searchsorted(surplus, [a, b])
-        keep = np.ones(b - a, dtype=bool)
-        keep[surplus[lo:hi] - a] = False
-        t = _read(buf[a:b][keep], cols, roles, len(idx))
+        t = None
+        if hi > lo and "marked" not in lines:
+            at = _w3c_padding.marks(buf, surplus, starts) if lines["markable"] else None
+            lines["marked"] = None if at is None else _w3c_padding.marked(buf, at)
+        if hi > lo and lines["marked"] is not None:
+            t = _read(lines["marked"][a:b], cols, roles, len(idx))
+            t = t if t is None else _w3c_padding.unmark(_encoded(t, roles, cols))
+        if t is None:
+            chunk = np.delete(buf[a:b], surplus[lo:hi] - a) if hi > lo else buf[a:b]
+            t = _read(chunk, cols, roles, len(idx))
+            t = t if t is None else _encoded(t, roles, cols)
         if t is not None:
             pieces.append(_canonical(t, roles, cols, idx + first))
         elif len(idx) > 1:
@@ -231,39 +241,30 @@ class W3CReader(Reader):
             out.reject([number], f"{len(tokens)} fields where the #Fields: header names {len(names)}")
             return
         cols = [f"c{i}" for i in range(len(names))]
-        one = pa.table({cols[i]: pa.array([tokens[i].decode("utf-8", "replace")]) for i in roles.values()})
-        pieces.append(_canonical(one, roles, cols, np.array([number])))
+        one = {cols[i]: pa.array([tokens[i].decode("utf-8", "replace")]) for i in roles.values()}
+        pieces.append(_canonical(_encoded(pa.table(one), roles, cols), roles, cols, np.array([number])))
 
     def _events(self, t: pa.Table, out: Parsed) -> pa.Table:
         lines = np.asarray(t.column("source_line"))
-        col = {name: t.column(name) for name in ROLES}
-        ms = epoch_ms(col["epoch"])
-        stamp = pc.if_else(
-            pc.and_(pc.is_valid(col["date"]), pc.is_valid(col["time"])),
-            pc.binary_join_element_wise(col["date"], col["time"], " "),
-            col["datetime"],
-        )
-        ms = np.where(ms >= 0, ms, stamp_ms(stamp))
+        t = t.unify_dictionaries()
+        col = {name: t.column(name).combine_chunks() for name in ROLES}
+        ms = times(col)
+        method, connect = _methods(col["method"])
         checks = Checks(t.num_rows)
         checks.require((ms >= EARLIEST_MS) & (ms < LATEST_MS), "no valid date/time, or one outside 1990-2099")
         checks.require(np.asarray(pc.is_valid(col["client_ip"])), "the #Fields: header names no c-ip")
-        url = build_url(col)
+        url = build_url(col, connect)
         checks.require(np.asarray(pc.is_valid(url)), "no URL (cs-uri / cs-url, or cs-host) in this line")
         if checks.failed:
             keep, good = checks.reject(out, lines), checks.good
-            t, url, ms, lines = t.filter(keep), url.filter(keep), ms[good], lines[good]
-            col = {name: t.column(name) for name in ROLES}
-        n = t.num_rows
+            url, method, connect = url.filter(keep), method.filter(keep), connect[good]
+            ms, lines = ms[good], lines[good]
+            col = {name: c.filter(keep) for name, c in col.items()}
+        n = len(lines)
         if n == 0:
             return empty_events()
-        method = pc.fill_null(dash_to_null(col["method"]), "-")
-        method = pc.if_else(pc.equal(method, "TCP_CONNECT"), "CONNECT", method)  # WSA names tunnels so
-        code_status = pc.extract_regex(col["code_status"], r"^(?P<code>[^/]*)/(?P<status>\d*)$")
-        status = pc.coalesce(integers(col["status"]), integers(pc.struct_field(code_status, [1])))
-        status = pc.cast(pc.if_else(pc.equal(status, 0), pa.scalar(None, pa.int64()), status), pa.int16())
-        code = pc.coalesce(dash_to_null(col["cache_action"]), dash_to_null(pc.struct_field(code_status, [0])))
-        verdict = dash_to_null(col["filter_result"])
-        connect = np.asarray(pc.fill_null(pc.equal(method, "CONNECT"), False))
+        code = status(col)
+        action, vendor_action = outcomes(col, code)
         user, user_raw = users(col["user"])
         cols = {
             "time": pa.array(ms, pa.timestamp("ms", tz="UTC")),
@@ -274,13 +275,13 @@ class W3CReader(Reader):
             "method": method,
             "url": url,
             **(parts(col, connect) if col["url"].null_count == n else _url.split(url, connect)),
-            "status": status,
-            "action": actions(verdict, code, col["block_type"], status),
-            "vendor_action": pc.coalesce(verdict, code, dash_to_null(col["block_type"])),
+            "status": code,
+            "action": action,
+            "vendor_action": vendor_action,
             "bytes_in": integers(col["bytes_in"]),
             "bytes_out": integers(col["bytes_out"]),
-            "content_type": dash_to_null(col["content_type"]),
-            "vendor_category": dash_to_null(col["category"]),
+            "content_type": recode(dash_to_null(col["content_type"].dictionary), col["content_type"].indices),
+            "vendor_category": recode(dash_to_null(col["category"].dictionary), col["category"].indices),
             "user_agent": dash_to_null(col["user_agent"]),
             "referer": dash_to_null(col["referer"]),
             "source_format": constant(self.name, n),
@@ -288,24 +289,25 @@ class W3CReader(Reader):
         return table(cols, lines)
 
 
+def _methods(col: pa.DictionaryArray) -> tuple[pa.DictionaryArray, np.ndarray]:
+    """The method column (``-`` where none; WSA's TCP_CONNECT is CONNECT) and which rows are tunnels."""
+    names = pc.fill_null(dash_to_null(col.dictionary), "-")
+    names = pc.if_else(pc.equal(names, "TCP_CONNECT"), "CONNECT", names)
+    names = pa.concat_arrays([names, pa.array(["-"], pa.string())])
+    idx = np.asarray(pc.fill_null(col.indices, len(names) - 1))
+    connect = np.asarray(pc.equal(names, "CONNECT"))[idx]
+    return recode(names, pa.array(idx.astype(np.int32))), connect
+
+
 def _read(chunk: np.ndarray, cols: list[str], roles: dict[str, int], expect: int) -> pa.Table | None:
     """Tokenise with Arrow (space-delimited, ``"quoted"``); None unless exactly ``expect`` rows came out."""
-    invalid = 0
-
-    def skip(_row: object) -> str:
-        nonlocal invalid
-        invalid += 1
-        return "skip"
-
     try:
         t = pcsv.read_csv(
             pa.BufferReader(pa.py_buffer(chunk)),
             read_options=pcsv.ReadOptions(column_names=cols, block_size=1 << 22),
-            parse_options=pcsv.ParseOptions(
-                delimiter=" ", quote_char='"', escape_char=False, ignore_empty_lines=True, invalid_row_handler=skip
-            ),
+            parse_options=pcsv.ParseOptions(delimiter=" ", quote_char='"', escape_char=False, ignore_empty_lines=True),
             convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(cols, pa.string()),
+                column_types=dict.fromkeys((cols[i] for i in roles.values()), pa.string()),
                 include_columns=[cols[i] for i in roles.values()],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
@@ -314,24 +316,38 @@ def _read(chunk: np.ndarray, cols: list[str], roles: dict[str, int], expect: int
         )
     except pa.ArrowInvalid:
         return None
-    return t if invalid == 0 and t.num_rows == expect else None
+    return t if t.num_rows == expect else None
 
 
-def _surplus(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Positions of padding spaces (the 2nd.. of a run, or leading) outside ``"quotes"``, to drop.
+def _encoded(t: pa.Table, roles: dict[str, int], cols: list[str]) -> pa.Table:
+    """Columns dictionary-encoded (one dictionary each) except the ``_PLAIN`` roles'.
 
-    ProxySG writes runs of spaces (``-  200``); Arrow would read each extra space as
-    an empty field. Runs are rare, so only their positions get the quote-parity test
-    (quotes before the space on its line), by binary search.
+    The column work is then done per distinct value. Encoding after the read
+    costs less than asking Arrow's CSV reader for dictionary columns.
     """
-    sp = buf == 32
-    cand = np.flatnonzero(sp[1:] & sp[:-1]) + 1
-    lead = starts[(ends > starts) & (buf[np.minimum(starts, len(buf) - 1)] == 32)]
-    cand = np.union1d(cand, lead)
-    quotes = np.flatnonzero(buf == 34) if len(cand) else cand
-    line = np.searchsorted(ends, cand, side="right")
-    quoted = (np.searchsorted(quotes, cand) - np.searchsorted(quotes, starts[line])) & 1 == 1
-    return cand[~quoted]
+    plain = {cols[i] for role, i in roles.items() if role in _PLAIN}
+    return pa.table(
+        [
+            c.combine_chunks() if name in plain else pc.dictionary_encode(c).combine_chunks()
+            for name, c in zip(t.column_names, t.columns, strict=True)
+        ],
+        names=t.column_names,
+    )
+
+
+def _header(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, hashed: np.ndarray) -> list[str] | None:
+    """The field names of the block's last ``#Fields:`` line, if any."""
+    heads = np.flatnonzero(hashed)
+    if not len(heads):
+        return None
+    s = starts[heads]
+    ok = ends[heads] - s >= 8
+    for k, ch in enumerate(b"#Fields:"):
+        ok &= buf[np.minimum(s + k, len(buf) - 1)] == ch
+    if not ok.any():
+        return None
+    last = heads[np.flatnonzero(ok)[-1]]
+    return bytes(buf[starts[last] + 8 : ends[last]]).decode("utf-8", "replace").split()
 
 
 def _last_fields(text: bytes) -> list[str] | None:
@@ -363,6 +379,6 @@ def _roles(names: list[str]) -> dict[str, int]:
 def _canonical(t: pa.Table, roles: dict[str, int], cols: list[str], lines: np.ndarray) -> pa.Table:
     """Rename a section's columns to roles; roles its header lacks become null."""
     n = t.num_rows
-    arrays = {r: t.column(cols[roles[r]]) if r in roles else pa.nulls(n, pa.string()) for r in ROLES}
+    arrays = {r: t.column(cols[roles[r]]) if r in roles else pa.nulls(n, _TYPES[r]) for r in ROLES}
     arrays["source_line"] = pa.array(lines.astype(np.int64))
     return pa.table(arrays)
