@@ -76,6 +76,22 @@ def test_blocks_parsed_out_of_order_on_threads_see_their_header() -> None:
     assert late.events.column("url").to_pylist() == ["b.example/y"]
 
 
+def test_the_first_block_is_known_before_any_block_is_parsed() -> None:
+    """A file's last block scheduled first (the lone unterminated line) must not take the place of the first."""
+    reader = W3CReader()
+    reader.begin(1)
+    results: dict[str, object] = {}
+    last = threading.Thread(target=lambda: results.setdefault("last", reader.parse(LINE_B, 4)))
+    last.start()  # line 4 asks before lines 1-3 (the header) were seen
+    last.join(0.2)
+    assert last.is_alive(), "the last block must wait for the first"
+    reader.parse(HEADER + FIELDS_B, 1)
+    last.join(5)
+    parsed = results["last"]
+    assert not parsed.bad_lines
+    assert parsed.events.column("client_ip").to_pylist() == ["10.0.0.2"]
+
+
 def test_bad_lines_are_quarantined_alone() -> None:
     short = b"2026-11-18 09:15:03 10.0.0.1 bob GET\n"
     bad_time = b"2026-13-45 09:15:02 10.0.0.1 bob GET http://a.example/x 200 512 PROXIED\n"

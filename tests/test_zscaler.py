@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,21 @@ def test_header_in_an_earlier_block_applies_to_later_blocks() -> None:
     reader.parse(first, 1)
     parsed = reader.parse(later, 2)
     assert parsed.events.column("client_ip").to_pylist() == ["10.0.0.9"]
+
+
+def test_a_later_block_parsed_first_waits_for_the_header() -> None:
+    """Threads may start the second block first; it must still read with the first block's header."""
+    reader = ZscalerCsv()
+    reader.begin(1)
+    results: dict[str, object] = {}
+    later = b'"Wed Nov 18 09:15:02 2026",10.0.0.9,x.example/,Allowed\n'
+    second = threading.Thread(target=lambda: results.setdefault("later", reader.parse(later, 2)))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive(), "the second block must wait for the first"
+    reader.parse(b"time,cip,eurl,action\n", 1)
+    second.join(5)
+    assert results["later"].events.column("client_ip").to_pylist() == ["10.0.0.9"]
 
 
 def test_a_row_that_does_not_fit_the_header_is_quarantined() -> None:

@@ -104,6 +104,14 @@ class Reader:
         ignore it; a W3C reader takes the ``#Fields:`` header in effect from it.
         """
 
+    def begin(self, first_line: int) -> None:
+        """Learn the number of the first line this reader will parse, before any block is parsed.
+
+        Blocks are parsed on several threads at once; a reader whose state runs
+        from block to block (a header) must know which block comes first, so that
+        no other block, scheduled earlier by chance, takes its place.
+        """
+
 
 _TRAILING = re.compile(rb"[ \t]+(?=\r?\n)")
 

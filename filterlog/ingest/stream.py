@@ -161,6 +161,7 @@ def stream(job: Job) -> Tally:
     start = job.start
     hasher = start.hasher if job.hash_content else None
     tally = Tally(complete_bytes=start.offset, end_line=start.first_line - 1)
+    job.reader.begin(start.first_line)
     blocks = enumerate(job.src.blocks(job.block_size, start.offset, start.first_line, job.limit, start.mid_line))
     pending: deque[Future[Done]] = deque()
     done_raw = 0

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from ..errors import FilterlogError
 from ..schema import DICT, empty_events
 from . import _rows, _url, _w3c_padding
 from ._w3c_values import build_url, integers, outcomes, parts, recode, status, times
@@ -107,6 +108,8 @@ class W3CReader(Reader):
         super().__init__(timezone)
         self._fields: list[str] | None = None
         self._next: int | None = None
+        """The first line of the next block to record its header: a block starting later waits for it.
+        Set by ``begin``; without it (a reader used by hand) the first block parsed is taken as the first."""
         self._turn = threading.Condition()
 
     @classmethod
@@ -179,6 +182,11 @@ class W3CReader(Reader):
         with self._turn:
             self._fields = _last_fields(before) or self._fields
 
+    def begin(self, first_line: int) -> None:
+        """The first block may start past line 1 (a grown file); no block before it will come."""
+        with self._turn:
+            self._next = first_line
+
     def _fields_at(self, last: list[str] | None, first_line: int, count: int) -> list[str] | None:
         """The ``#Fields:`` in effect at this block's first line; ``last`` is the one the block ends with.
 
@@ -187,8 +195,9 @@ class W3CReader(Reader):
         until the block before it has done so.
         """
         with self._turn:
-            if self._next is not None and first_line > self._next:
-                self._turn.wait_for(lambda: self._next is None or first_line <= self._next, timeout=30)
+            ready = lambda: self._next is None or first_line <= self._next  # noqa: E731
+            if not ready() and not self._turn.wait_for(ready, timeout=60):
+                raise FilterlogError(f"internal error: the block before line {first_line} was never parsed")
             start = self._fields
             self._fields = last or self._fields
             self._next = max(self._next or 0, first_line + count)

@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.json as pjson
 
+from ..errors import FilterlogError
 from ..schema import empty_events
 from . import _rows, _url
 from .base import Checks, Parsed, Reader, constant, share_matching, table, users
@@ -114,6 +115,9 @@ class ZscalerCsv(Reader):
     def __init__(self, timezone: str = "UTC") -> None:
         super().__init__(timezone)
         self._primed: list[str] | None = None
+        self._first: int | None = None
+        """The first line to be parsed (``begin``): its block starts with the header ``prime`` saw.
+        Without ``begin`` (a reader used by hand) the first block parsed is taken as the first."""
         self._after: dict[int, list[str] | None] = {}
         """First line of the next block → the field names in force there (None: no header yet)."""
         self._cond = threading.Condition()
@@ -132,8 +136,8 @@ class ZscalerCsv(Reader):
         at a block's start come from the blocks before it. So each block first
         finds its own header lines (cheap) and publishes the names in force at
         its end; a later block waits only for that, not for the parse before
-        it. A resumed file (its header read in an earlier run) waits 1 s once
-        and then reads with the header ``prime`` saw, or the default names.
+        it. A resumed file's first block (its header read in an earlier run)
+        reads with the header ``prime`` saw, or the default names.
         """
         block, out, lines = _rows.begin(block, first_line)
         text = lines.strings(~lines.blank)
@@ -182,14 +186,20 @@ class ZscalerCsv(Reader):
                 self._primed = names
                 return
 
+    def begin(self, first_line: int) -> None:
+        """A grown file is parsed from past line 1; its first block takes the header ``prime`` saw."""
+        self._first = first_line
+
     def _start(self, first_line: int) -> list[str] | None:
         """The header names in force where this block starts (waits for the block before it)."""
         with self._cond:
-            if first_line == 1:
-                return None
-            if not self._cond.wait_for(lambda: first_line in self._after, timeout=1.0):
-                return self._primed  # the first block of a resumed file: its header came earlier
-            return self._after.get(first_line)
+            if self._first is None:
+                self._first = first_line
+            if first_line <= self._first:
+                return self._primed
+            if not self._cond.wait_for(lambda: first_line in self._after, timeout=60):
+                raise FilterlogError(f"internal error: the block before line {first_line} was never parsed")
+            return self._after[first_line]
 
 
 def _field_named(text: pa.Array, names: str) -> pa.Array:
