@@ -40,17 +40,20 @@ def prepare(lines: int, seed: int, cache: Path) -> Path:
     return ws_path
 
 
-def _child(ws_path: Path) -> None:
+def _child(ws_path: Path, buckets: int | None) -> None:
     from filterlog.rules import detect
+    from filterlog.rules.buckets import buckets_for, source
+    from filterlog.rules.engine import MARGIN
     from filterlog.workspace import Workspace
 
     ws = Workspace(ws_path)
+    k = [buckets or buckets_for(source(ws, d, MARGIN).rows) for d in ws.event_dates()]
     t, c = time.perf_counter(), time.process_time()
-    report = detect(ws)
+    report = detect(ws, buckets=buckets)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
     print(json.dumps({"events": report.events, "findings": report.findings, "by_rule": report.by_rule,
-                      "wall": wall, "cpu": cpu, "seconds": report.seconds, "rss_mb": rss}))  # fmt: skip
+                      "wall": wall, "cpu": cpu, "seconds": report.seconds, "rss_mb": rss, "buckets": k}))  # fmt: skip
 
 
 def child_runs(script: str, args: list[str], repeat: int) -> list[dict]:
@@ -71,13 +74,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--cache-dir", type=Path, default=Path(__file__).parent / ".cache")
+    parser.add_argument("--buckets", type=int, help="judge every date in this many person buckets (default: by size)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child)
+        _child(args.child, args.buckets)
         return
     ws_path = prepare(args.lines, args.seed, args.cache_dir)
-    runs = child_runs(__file__, ["--child", str(ws_path)], args.repeat)
+    forced = ["--buckets", str(args.buckets)] if args.buckets else []
+    runs = child_runs(__file__, ["--child", str(ws_path), *forced], args.repeat)
     best = min(runs, key=lambda r: r["wall"])
     stages = " ".join(f"{k} {v:.2f}" for k, v in best["seconds"].items())
     print("| events | detect s | events/s | findings | peak RSS MB |\n|--:|--:|--:|--:|--:|")
@@ -89,6 +94,7 @@ def main() -> None:
     least = min(r["cpu"] for r in runs)
     print(f"CPU s of the best run: {best['cpu']:.2f} (both cores; the least of all runs {least:.2f})")
     print(f"stages (s): {stages}")
+    print(f"person buckets per date: {best['buckets']}")
     print("findings by rule: " + ", ".join(f"{k} {v}" for k, v in best["by_rule"].items()))
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ._cli_util import output_format, pseudonymise_option
+from ._cli_util import dask_client, output_format, pseudonymise_option
 from ._cli_util import progress as _progress
 from .workspace import Workspace, within
 
@@ -54,13 +54,15 @@ def detect(ws: Workspace, date_from: date | None, date_to: date | None, rules: t
     """(Re)compute findings for the events in the workspace.
 
     Safe to repeat: a date judged again gets the same findings with the same ids.
+    With the global --scheduler, dates (and the person buckets of very large
+    dates) are judged on a Dask cluster that sees the workspace at the same path.
     """
     from .rules import detect as run
 
     check_range(date_from, date_to)
     days = within(ws.event_dates(), date_from, date_to)
-    with ws.lock(), _progress(len(days), "detect") as bar:
-        report = run(ws, date_from, date_to, rules=rules or None, progress=bar)
+    with ws.lock(), dask_client() as client, _progress(len(days), "detect") as bar:
+        report = run(ws, date_from, date_to, rules=rules or None, progress=bar, client=client)
     click.echo(report.summary())
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import importlib
 import time as _time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,24 +27,21 @@ from .. import findings as store
 from ..config import Config
 from ..enrich.events import Categoriser, Enricher
 from ..errors import ConfigError
-from ..schema import EVENT_NAMES, FINDING_SCHEMA
+from ..schema import FINDING_SCHEMA
 from ..workspace import Workspace, within
+from . import buckets as _buckets
+from .buckets import AS_DICTIONARY, COLUMNS, UNREAD, DaySource
 from .context import Context
 from .hits import Hits, assemble
 from .model import RULE_IDS, Rule, load_rules
 
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+__all__ = ["AS_DICTIONARY", "COLUMNS", "UNREAD", "DetectReport", "detect", "detect_events", "run_rules"]
+
 MARGIN = timedelta(hours=6)
 """Events read from each neighbouring date: longer than any rule's window or any tunnel worth flagging."""
-
-UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format")
-"""Event columns no rule reads: detect does not load them (the URL text alone is a fifth of a day's bytes)."""
-
-COLUMNS = [name for name in EVENT_NAMES if name not in UNREAD]
-
-AS_DICTIONARY = ("user_agent", "referer", "client_ip", "user")
-"""Read dictionary-encoded, as stored: a few hundred distinct values over millions of rows. The rules
-match agents and referers against lists, and enrichment works out people on codes (on a 10M-event day,
-two gigabytes and seconds of string building saved)."""
 
 MODULES = {
     "repeated-blocked": "blocked",
@@ -129,23 +129,10 @@ def run_rules(
     return pa.concat_tables(tables) if tables else FINDING_SCHEMA.empty_table()
 
 
-def _bounds(table: pa.Table) -> tuple[datetime, datetime] | None:
-    if table.num_rows == 0:
-        return None
-    lo, hi = pc.min_max(table.column("time")).values()
-    return lo.as_py(), hi.as_py()
-
-
 def load_day(ws: Workspace, day: date, margin: timedelta = MARGIN) -> tuple[pa.Table, int]:
     """A date's events with ``margin`` of each neighbour, and how many rows are the date's own."""
-    own = ws.read_events(day, columns=COLUMNS, dictionaries=AS_DICTIONARY)
-    bounds = _bounds(own)
-    if bounds is None:
-        return own, 0
-    lo, hi = bounds
-    before = ws.read_events(day - timedelta(days=1), since=lo - margin, columns=COLUMNS, dictionaries=AS_DICTIONARY)
-    after = ws.read_events(day + timedelta(days=1), until=hi + margin, columns=COLUMNS, dictionaries=AS_DICTIONARY)
-    return pa.concat_tables([before, own, after]), own.num_rows
+    src = _buckets.source(ws, day, margin)
+    return _buckets.load(src), src.rows
 
 
 def detect(
@@ -154,41 +141,188 @@ def detect(
     date_to: date | None = None,
     rules: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    client: Client | None = None,
+    buckets: int | None = None,
 ) -> DetectReport:
     """Judge every local date in [date_from, date_to] that has events, and store the findings.
 
     Without dates, every date in the workspace. A date in the range whose
     events are gone loses its stale findings. ``progress`` is called with 1
-    after each date.
+    after each date. A date of more than ``buckets.BUCKET_ROWS`` events is
+    judged in buckets of people (``buckets`` forces their number for every
+    date). With a Dask ``client`` the dates and buckets are judged on its
+    workers, which must see the workspace at the same path; the findings are
+    the same, and are written here.
     """
     config = ws.config
     chosen = select_rules(config, rules)
     only = [r.id for r in chosen] if rules else None
-    enricher = Enricher.from_workspace(ws)
     report = DetectReport()
     in_range = within(ws.event_dates(), date_from, date_to)
     for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
         store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
-    for day in in_range:
-        t0 = _time.perf_counter()
-        events, own = load_day(ws, day)
-        t1 = _time.perf_counter()
-        ctx = Context(enricher.parallel(events, THREADS), config)
-        t2 = _time.perf_counter()
-        found = run_rules(ctx, chosen, report.seconds)
-        found = found.filter(pc.equal(found.column("date"), pa.scalar(day, pa.date32())))
-        t3 = _time.perf_counter()
-        store.write_day(ws, day, found, only)
-        report.seconds["read"] = report.seconds.get("read", 0.0) + t1 - t0
-        report.seconds["enrich"] = report.seconds.get("enrich", 0.0) + t2 - t1
-        report.seconds["write"] = report.seconds.get("write", 0.0) + _time.perf_counter() - t3
-        report.days.append(day)
-        report.events += own
-        for rule_id, n in zip(*_counts(found), strict=True):
-            report.by_rule[rule_id] += n
-        if progress is not None:
-            progress(1)
+    sources = [_buckets.source(ws, day, MARGIN) for day in in_range]
+    plans = [(src, buckets or _buckets.buckets_for(src.rows)) for src in sources]
+    with _buckets.scratch(ws.root) as folder:
+        if client is None:
+            judged = _in_process(ws, plans, chosen, folder)
+        else:
+            judged = _on_cluster(client, ws, plans, [r.id for r in chosen], folder)
+        try:
+            for src, (found, seconds) in zip(sources, judged, strict=True):
+                t0 = _time.perf_counter()
+                store.write_day(ws, src.day, canonical(found), only)
+                _add(report.seconds, seconds)
+                _add(report.seconds, {"write": _time.perf_counter() - t0})
+                report.days.append(src.day)
+                report.events += src.rows
+                for rule_id, n in zip(*_counts(found), strict=True):
+                    report.by_rule[rule_id] += n
+                if progress is not None:
+                    progress(1)
+        finally:
+            judged.close()  # cancels what the cluster still runs before the folder goes
     return report
+
+
+Judged = tuple[pa.Table, dict[str, float]]
+"""A date's (or a bucket's) findings on that date, and the seconds spent per stage."""
+
+
+def _add(total: dict[str, float], seconds: dict[str, float]) -> None:
+    for name, took in seconds.items():
+        total[name] = total.get(name, 0.0) + took
+
+
+def judge(events: pa.Table, day: date, enricher: Enricher, rules: list[Rule], seconds: dict[str, float]) -> pa.Table:
+    """Enrich ``events`` (a date with its margins, or a bucket of its people), run ``rules``: ``day``'s findings."""
+    t0 = _time.perf_counter()
+    ctx = Context(enricher.parallel(events, THREADS), enricher.config)
+    _add(seconds, {"enrich": _time.perf_counter() - t0})
+    found = run_rules(ctx, rules, seconds)
+    return found.filter(pc.equal(found.column("date"), pa.scalar(day, pa.date32())))
+
+
+def judge_day(src: DaySource, enricher: Enricher, rules: list[Rule]) -> Judged:
+    """A whole date at once: today's fast path for every ordinary day."""
+    t0 = _time.perf_counter()
+    events = _buckets.load(src)
+    seconds = {"read": _time.perf_counter() - t0}
+    return judge(events, src.day, enricher, rules, seconds), seconds
+
+
+def judge_bucket(folder: str, bucket: int, day: date, enricher: Enricher, rules: list[Rule]) -> Judged:
+    """One spilled bucket of a date's people."""
+    t0 = _time.perf_counter()
+    events = _buckets.read_bucket(folder, bucket)
+    seconds = {"read": _time.perf_counter() - t0}
+    return judge(events, day, enricher, rules, seconds), seconds
+
+
+def _gathered(parts: list[Judged]) -> Judged:
+    seconds: dict[str, float] = {}
+    for _, took in parts:
+        _add(seconds, took)
+    tables = [table for table, _ in parts if table.num_rows]
+    return (pa.concat_tables(tables) if tables else FINDING_SCHEMA.empty_table()), seconds
+
+
+def _day_folder(folder: Path, day: date) -> str:
+    path = folder / day.isoformat()
+    path.mkdir(mode=0o700)
+    return str(path)
+
+
+def _in_process(ws: Workspace, plans: list[tuple[DaySource, int]], rules: list[Rule], folder: Path) -> Iterator[Judged]:
+    """Each date's findings, judged here, one date (or one bucket) in memory at a time."""
+    enricher = Enricher.from_workspace(ws)
+    for src, k in plans:
+        if k == 1:
+            yield judge_day(src, enricher, rules)
+            continue
+        where = _day_folder(folder, src.day)
+        t0 = _time.perf_counter()
+        rows = _buckets.spill(src, k, where, enricher.ip_map)
+        spilled: Judged = (FINDING_SCHEMA.empty_table(), {"spill": _time.perf_counter() - t0})
+        parts = [judge_bucket(where, b, src.day, enricher, rules) for b in range(k) if rows[b]]
+        yield _gathered([spilled, *parts])
+
+
+def _on_cluster(
+    client: Client, ws: Workspace, plans: list[tuple[DaySource, int]], rule_ids: list[str], folder: Path
+) -> Iterator[Judged]:
+    """Each date's findings, judged on the cluster: one task per ordinary date; a spill task then one per bucket."""
+    root = str(ws.root)
+    futures: list[list[Future]] = []
+    for src, k in plans:
+        if k == 1:
+            futures.append([client.submit(day_task, root, src, rule_ids, pure=False)])
+            continue
+        where = _day_folder(folder, src.day)
+        spilled = client.submit(spill_task, root, src, k, where, pure=False)
+        futures.append([spilled, *(client.submit(bucket_task, root, src.day, where, b, rule_ids, spilled, pure=False)
+                                   for b in range(k))])  # fmt: skip
+    try:
+        for (_, k), day_futures in zip(plans, futures, strict=True):
+            results = client.gather(day_futures)
+            if k > 1:  # the spill task's rows per bucket, and its seconds
+                results[0] = (FINDING_SCHEMA.empty_table(), results[0][1])
+            yield _gathered(results)
+    finally:  # an error, or the caller stopped: nothing may still write into the folder about to be removed
+        client.cancel([f for day_futures in futures for f in day_futures])
+
+
+@lru_cache(maxsize=4)
+def _worker_state(root: str, stamp: tuple[int, ...]) -> tuple[Enricher, Config]:
+    """A workspace's enricher on a worker, loaded once per process (``stamp``: reload after the config changes)."""
+    enricher = Enricher.from_workspace(Workspace(root))
+    return enricher, enricher.config
+
+
+def _state(root: str) -> tuple[Enricher, Config]:
+    base = Path(root)
+    stamp = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (base / "filterlog.toml", base / "categories"))
+    return _worker_state(root, stamp)
+
+
+def _rules(config: Config, rule_ids: list[str]) -> list[Rule]:
+    return [r for r in load_rules(config) if r.id in set(rule_ids)]
+
+
+def day_task(root: str, src: DaySource, rule_ids: list[str]) -> Judged:
+    """Dask task: a whole date, judged on a worker."""
+    enricher, config = _state(root)
+    return judge_day(src, enricher, _rules(config, rule_ids))
+
+
+def spill_task(root: str, src: DaySource, k: int, folder: str) -> tuple[list[int], dict[str, float]]:
+    """Dask task: a large date streamed into ``k`` bucket files; the rows per bucket, and the seconds it took."""
+    enricher, _ = _state(root)
+    t0 = _time.perf_counter()
+    rows = _buckets.spill(src, k, folder, enricher.ip_map)
+    return rows, {"spill": _time.perf_counter() - t0}
+
+
+def bucket_task(
+    root: str, day: date, folder: str, bucket: int, rule_ids: list[str], spilled: tuple[list[int], dict[str, float]]
+) -> Judged:
+    """Dask task: one bucket of a date's people, judged on a worker once ``spill_task`` has written it."""
+    if not spilled[0][bucket]:
+        return FINDING_SCHEMA.empty_table(), {}
+    enricher, config = _state(root)
+    return judge_bucket(folder, bucket, day, enricher, _rules(config, rule_ids))
+
+
+def canonical(found: pa.Table) -> pa.Table:
+    """Findings in the store's order (start, rule, id), their dictionaries rebuilt in that order.
+
+    A date judged whole and one judged in buckets find the same rows in a
+    different order, and dictionary columns keep the order values were first
+    seen in: this makes the stored files the same, not only their values.
+    """
+    keys = [("start", "ascending"), ("rule", "ascending"), ("finding_id", "ascending")]
+    plain = pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in found.schema])
+    return found.cast(plain).sort_by(keys).cast(found.schema)
 
 
 def _counts(found: pa.Table) -> tuple[list[str], list[int]]:

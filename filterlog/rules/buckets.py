@@ -1,0 +1,289 @@
+"""Judge a day too big for memory in pieces: its events split by person into buckets spilled to disk.
+
+Every rule groups by person (``Context.who``: the user name, from the log or
+the identity map, else the client address), and so does the one enrichment
+step that looks across rows (collapsing one person's search keystrokes). So
+a person's events, all of them and in their original order, judged apart
+from everybody else's, give exactly the findings they give in the whole day.
+A large day is therefore streamed once, batch by batch with only the columns
+detect reads; each row's person is worked out as enrichment would, hashed
+to one of K buckets, and appended to that bucket's Arrow stream in a private
+folder of the workspace. Each bucket is then read back (about 1/K of the day)
+and judged like an ordinary day.
+
+Everything here takes file paths, dates and numbers, never a Workspace, so
+the same functions run in this process or on Dask workers that see the
+workspace at the same path.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from ..enrich.identity import IpMap, attribute
+from ..errors import WorkspaceError
+from ..schema import EVENT_NAMES, EVENT_SCHEMA
+from ..workspace import Workspace
+
+UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format")
+"""Event columns no rule reads: detect does not load them (the URL text alone is a fifth of a day's bytes)."""
+
+COLUMNS = [name for name in EVENT_NAMES if name not in UNREAD]
+
+AS_DICTIONARY = ("user_agent", "referer", "client_ip", "user")
+"""Read dictionary-encoded, as stored: a few hundred distinct values over millions of rows. The rules
+match agents and referers against lists, and enrichment works out people on codes (on a 10M-event day,
+two gigabytes and seconds of string building saved)."""
+
+BUCKET_ROWS = 2_500_000
+"""Events of a date judged at once. A day with more is split into ceil(rows / BUCKET_ROWS) buckets.
+Judging takes about 0.33 GB per million events and buckets come out up to a quarter above the mean
+(people differ in how much they browse), so this keeps detect well under 2 GB at any size."""
+
+BATCH_ROWS = 262_144
+"""Rows read and spilled at a time (an events file is one row group of some 130,000 rows)."""
+
+_UTC = pa.timestamp("ms", tz="UTC")
+
+
+@dataclass(frozen=True)
+class DaySource:
+    """Where one local date's events and its neighbours' margins are, as plain paths (picklable for Dask)."""
+
+    day: date
+    own: tuple[str, ...]
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    rows: int
+    """The date's own events (from the Parquet footers)."""
+    since_ms: int | None
+    """Read the day before from here (epoch ms): the first own event less the margin; None: no own events."""
+    until_ms: int | None
+    """Read the day after up to here: the last own event plus the margin."""
+
+
+def source(ws: Workspace, day: date, margin: timedelta) -> DaySource:
+    """The files of ``day`` and of both neighbours, and the margin bounds, read from the footers and times only."""
+    own = [str(f) for f in ws.event_files(day)]
+    rows, lo, hi = 0, None, None
+    try:
+        for path in own:
+            n, span = _time_span(path)
+            rows += n
+            if span is not None:
+                lo, hi = span if lo is None else (min(lo, span[0]), max(hi, span[1]))
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise WorkspaceError(f"{ws.events_dir}/date={day}: cannot read events: {exc}") from exc
+    if lo is None:
+        return DaySource(day, tuple(own), (), (), rows, None, None)
+    ms = int(margin.total_seconds() * 1000)
+    before = tuple(str(f) for f in ws.event_files(day - timedelta(days=1)))
+    after = tuple(str(f) for f in ws.event_files(day + timedelta(days=1)))
+    return DaySource(day, tuple(own), before, after, rows, lo - ms, hi + ms)
+
+
+def _time_span(path: str) -> tuple[int, tuple[int, int] | None]:
+    """Rows of one events file and its first and last time (epoch ms).
+
+    From the footer's statistics where every row group has them, else from the time column.
+    """
+    meta = pq.ParquetFile(path).metadata
+    index = meta.schema.to_arrow_schema().get_field_index("time")
+    stats = [meta.row_group(i).column(index).statistics for i in range(meta.num_row_groups)]
+    if meta.num_rows == 0:
+        return 0, None
+    if index >= 0 and all(s is not None and s.has_min_max for s in stats):
+        ms = pa.array([v for s in stats for v in (s.min, s.max)], _UTC).cast(pa.int64())
+        return meta.num_rows, (pc.min(ms).as_py(), pc.max(ms).as_py())
+    times = pc.cast(pq.read_table(path, columns=["time"]).column("time"), pa.int64())
+    return meta.num_rows, (pc.min(times).as_py(), pc.max(times).as_py())
+
+
+def buckets_for(rows: int, bucket_rows: int | None = None) -> int:
+    """How many buckets a date of ``rows`` events is judged in (1: whole, today's fast path)."""
+    return max(1, math.ceil(rows / (bucket_rows or BUCKET_ROWS)))
+
+
+def _schema() -> pa.Schema:
+    schema = EVENT_SCHEMA
+    for name in AS_DICTIONARY:
+        index = schema.get_field_index(name)
+        schema = schema.set(index, schema.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
+    return schema
+
+
+def _parts(src: DaySource) -> list[tuple[tuple[str, ...], tuple[str, int] | None]]:
+    """(files, row filter) for the day before, the date itself and the day after, in that order."""
+    if src.since_ms is None or src.until_ms is None:
+        return [(src.own, None)]
+    return [(src.before, (">=", src.since_ms)), (src.own, None), (src.after, ("<=", src.until_ms))]
+
+
+def _expression(where: tuple[str, int] | None) -> ds.Expression | None:
+    if where is None:
+        return None
+    op, ms = where
+    bound = pa.scalar(ms, pa.int64()).cast(_UTC)
+    return ds.field("time") >= bound if op == ">=" else ds.field("time") <= bound
+
+
+def load(src: DaySource) -> pa.Table:
+    """The date's events with the margins of its neighbours, whole: what the rules see for an ordinary day."""
+    schema = _schema()
+    tables = []
+    for files, where in _parts(src):
+        if not files:
+            continue
+        try:
+            tables.append(pq.read_table(list(files), schema=schema, columns=COLUMNS, filters=_expression(where)))
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise WorkspaceError(f"{Path(files[0]).parent}: cannot read events: {exc}") from exc
+    return pa.concat_tables(tables) if tables else schema.empty_table().select(COLUMNS)
+
+
+def batches(src: DaySource) -> Iterator[pa.RecordBatch]:
+    """The same rows as ``load``, in the same order, a batch (at most ``BATCH_ROWS`` rows) at a time.
+
+    Read file by file in this thread: Arrow's dataset scanner reads ahead into
+    an unbounded queue when its consumer (the spill, writing buckets) is the
+    slower side, which on a 50M-event day held over a gigabyte.
+    """
+    schema = _schema()
+    target = pa.schema([schema.field(name) for name in COLUMNS])
+    for files, where in _parts(src):
+        for path in files:
+            try:
+                yield from _file_batches(path, target, where)
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise WorkspaceError(f"{path}: cannot read events: {exc}") from exc
+
+
+def _file_batches(path: str, target: pa.Schema, where: tuple[str, int] | None) -> Iterator[pa.RecordBatch]:
+    """One events file's batches, cast to ``target``; with ``where`` (">=" or "<=", epoch ms) only those rows."""
+    reader = pq.ParquetFile(path, read_dictionary=list(AS_DICTIONARY))
+    for batch in reader.iter_batches(batch_size=BATCH_ROWS, columns=COLUMNS):
+        if not batch.schema.equals(target):
+            batch = batch.cast(target)
+        if where is not None:
+            op, ms = where
+            bound = pa.scalar(ms, pa.int64()).cast(_UTC)
+            test = pc.greater_equal if op == ">=" else pc.less_equal
+            batch = batch.filter(test(batch.column("time"), bound))
+        if batch.num_rows:
+            yield batch
+
+
+def person_buckets(events: pa.RecordBatch | pa.Table, ip_map: IpMap | None, k: int) -> np.ndarray:
+    """Each row's bucket in [0, k): a stable hash of its person, worked out exactly as the rules' ``who``.
+
+    The person is the logged user, else the identity map's holder of the
+    address at that time, else the address (``coalesce_codes`` twice, as
+    enrichment and ``Context.who`` do). Names are hashed per distinct value
+    with pandas' SipHash, the same in every process and on every machine; the
+    map is only consulted for rows the proxy logged no user for.
+    """
+    bucket, known = _hashed(events.column("client_ip"), k)
+    logged, named = _hashed(events.column("user"), k)
+    if ip_map is not None and len(ip_map) and not named.all():
+        rows = np.flatnonzero(~named)
+        take = pa.array(rows, pa.int64())
+        held, _ = attribute(events.column("time").take(take), events.column("client_ip").take(take), ip_map)
+        per_lease, holder = _hashed(held, k)
+        bucket[rows[holder]] = per_lease[holder]
+        known[rows[holder]] = True
+    bucket[named] = logged[named]
+    bucket[~(named | known)] = 0  # no person at all (no user, no address): bucket 0
+    return bucket
+
+
+def _hashed(column: pa.Array | pa.ChunkedArray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the bucket its string value hashes to, and whether it has a value (null rows: False)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    buckets, valid = [np.zeros(0, np.int64)], [np.zeros(0, bool)]
+    for chunk in chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = pc.dictionary_encode(pc.cast(chunk, pa.string()))
+        names = pc.cast(chunk.dictionary, pa.string()).to_numpy(zero_copy_only=False).astype(object)
+        present = np.array([v is not None for v in names] + [False])
+        per_name = pd.util.hash_array(np.where(present[:-1], names, ""), categorize=False) % np.uint64(k)
+        per_name = np.append(per_name.astype(np.int64), 0)
+        index = np.asarray(chunk.indices.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=np.int64)
+        buckets.append(per_name[index])
+        valid.append(present[index])
+    return np.concatenate(buckets), np.concatenate(valid)
+
+
+def _bucket_path(folder: str, bucket: int) -> Path:
+    return Path(folder) / f"bucket-{bucket:04d}.arrows"
+
+
+def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None) -> list[int]:
+    """Stream the date into ``k`` bucket files in ``folder``, each person's rows in their original order.
+
+    Returns the rows written per bucket. Dictionaries differ from batch to
+    batch, so buckets are Arrow IPC streams, which carry a replacement
+    dictionary where needed (the file format cannot).
+    """
+    schema: pa.Schema | None = None  # the first batch's: the scanner gives every batch the same
+    writers: list[ipc.RecordBatchStreamWriter | None] = [None] * k
+    counts = [0] * k
+    try:
+        for batch in batches(src):
+            schema = batch.schema if schema is None else schema
+            bucket = person_buckets(batch, ip_map, k)
+            order = np.argsort(bucket, kind="stable")
+            bounds = np.searchsorted(bucket[order], np.arange(k + 1))
+            ordered = batch.take(pa.array(order))
+            for b in np.flatnonzero(np.diff(bounds)):
+                piece = ordered.slice(int(bounds[b]), int(bounds[b + 1] - bounds[b]))
+                writer = writers[b]
+                if writer is None:
+                    path = _bucket_path(folder, int(b))
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                    writer = writers[b] = ipc.new_stream(str(path), schema)
+                writer.write_batch(piece)
+                counts[b] += piece.num_rows
+    finally:
+        for writer in writers:
+            if writer is not None:
+                writer.close()
+    return counts
+
+
+def read_bucket(folder: str, bucket: int) -> pa.Table:
+    """One spilled bucket's events (empty table with the events' columns if it got none)."""
+    path = _bucket_path(folder, bucket)
+    if not path.exists():
+        return _schema().empty_table().select(COLUMNS)
+    with pa.OSFile(str(path)) as f:
+        return ipc.open_stream(f).read_all()
+
+
+@contextmanager
+def scratch(root: Path) -> Iterator[Path]:
+    """A private (0700) folder inside the workspace for spilled buckets, removed afterwards, also on error.
+
+    Inside the workspace, not /tmp: it holds personal data, and Dask workers
+    see the workspace's storage but not this machine's /tmp.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=".detect-", dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,60 @@
+"""Detect on a Dask cluster: the same findings as in-process, whole dates and person buckets alike.
+
+Few tests on purpose: a cluster of two worker processes takes seconds to start.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from filterlog import findings as store
+from filterlog.cli import cli
+from filterlog.rules import RULE_IDS, buckets, detect
+from filterlog.workspace import Workspace
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[distributed.Client]:
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+def _copy(src: Path, dst: Path) -> Workspace:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".lock"))
+    return Workspace(dst)
+
+
+@pytest.mark.parametrize("k", [None, 3])
+def test_cluster_finds_what_the_process_finds(demo_day, client, tmp_path: Path, k: int | None) -> None:
+    whole = store.read(Workspace(demo_day.workspace))
+    assert set(whole.column("rule").to_pylist()) == set(RULE_IDS)
+    ws = _copy(demo_day.workspace, tmp_path / "ws")
+    store.write_day(ws, ws.event_dates()[0], whole.slice(0, 0))  # nothing left over from the in-process run
+    with ws.lock():
+        report = detect(ws, client=client, buckets=k)
+    assert report.findings == whole.num_rows
+    assert store.read(ws).equals(whole)
+    assert not list(ws.root.glob(".detect-*"))
+
+
+def test_cli_scheduler_local_judges_large_days_in_buckets(demo_day, tmp_path: Path, monkeypatch) -> None:
+    whole = store.read(Workspace(demo_day.workspace))
+    ws = _copy(demo_day.workspace, tmp_path / "ws")
+    store.write_day(ws, ws.event_dates()[0], whole.slice(0, 0))
+    monkeypatch.setattr(buckets, "BUCKET_ROWS", 10_000)  # the demo day's 40,000 events: four buckets
+    chosen = []
+    split = buckets.buckets_for
+    monkeypatch.setattr(buckets, "buckets_for", lambda rows: chosen.append(split(rows)) or chosen[-1])
+    result = CliRunner().invoke(cli, ["--workspace", str(ws.root), "--scheduler", "local:2", "detect"])
+    assert result.exit_code == 0, result.output
+    assert chosen == [4]
+    assert f"{whole.num_rows} findings" in result.output
+    assert store.read(ws).equals(whole)

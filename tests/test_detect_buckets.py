@@ -1,0 +1,171 @@
+"""Detect in buckets of people: a day split K ways gives exactly the findings of the whole day.
+
+Bucketing only starts above ``buckets.BUCKET_ROWS`` events (millions), so
+these tests force K on small days: the demo day (identity map, groups, every
+rule planted) and a day built from the rule tests' cases, with episodes that
+cross midnight into the neighbouring dates' margins and a person known only
+by address.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from rulecase import Day
+from test_rule_blocked import _gambler
+from test_rule_circumvention import _glype, _ports, _tor, _vpn
+from test_rule_content import _pornhub
+from test_rule_hacking import _cracker, _scanner
+from test_rule_livefeed import _livescore
+from test_rule_nonbusiness import _minutes, _work
+from test_rule_search import _suggest
+from test_rule_transfer import _dropbox, _modpack, _update
+
+from filterlog import findings as store
+from filterlog.enrich.events import Enricher
+from filterlog.rules import RULE_IDS, buckets, detect, engine
+from filterlog.workspace import Workspace
+
+
+def _all(ws: Workspace) -> pa.Table:
+    return store.read(ws)
+
+
+def _cases(root: Path) -> Workspace:
+    """Every rule's planted case, a person each, around a midnight, ingested and detected whole."""
+    day = Day("2026-11-18")
+    _gambler(day, user="alice")
+    for t in ("23:41:04", "23:52:10"):  # a persistence episode that runs past midnight into the 19th
+        day.deny(t, "www.bet365.com:443", user="alice", day_offset=-1)
+    day.deny("00:03:30", "www.bet365.com:443", user="alice")
+    _vpn(day, user="vic")
+    _tor(day, user="bob")
+    _glype(day, user="carol")
+    _ports(day, user="dave")
+    _pornhub(day, user="pbell")
+    _cracker(day, user="hana")
+    _scanner(day, user="ivan")
+    _livescore(day, user="lena")
+    _minutes(day, "09:00", 40, user="mo")
+    _work(day, "09:00", 30, 2_000_000, user="mo")
+    _suggest(day, "10:15:00", "how to hurt myself", user="sam")
+    _modpack(day, user="sclark")
+    _dropbox(day, user="asingh")
+    _update(day)  # no user name: the address is the person
+    for t in ("23:58:00", "23:58:30", "23:59:40"):  # the next date's margin: gambling again just before midnight
+        day.deny(t, "www.bet365.com:443", user="zoe")
+    day.deny("00:10:00", "www.bet365.com:443", user="zoe", day_offset=1)
+    return day.workspace(root)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws = _cases(tmp_path_factory.mktemp("bucket-cases"))
+    ws.close()
+    return ws.root
+
+
+def _copy(src: Path, dst: Path) -> Workspace:
+    import shutil
+
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".lock"))
+    return Workspace(dst)
+
+
+def _redetect(ws: Workspace, k: int) -> pa.Table:
+    with ws.lock():
+        report = detect(ws, buckets=k)
+    assert report.events == sum(buckets.source(ws, d, engine.MARGIN).rows for d in report.days)
+    return _all(ws)
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_demo_day_in_buckets_gives_the_same_findings(demo_day, tmp_path: Path, k: int) -> None:
+    whole = _all(Workspace(demo_day.workspace))
+    assert set(whole.column("rule").to_pylist()) == set(RULE_IDS)  # every rule takes part
+    ws = _copy(demo_day.workspace, tmp_path / "ws")
+    split = _redetect(ws, k)
+    assert split.equals(whole)  # ids, every column, the stored order
+    assert not list(ws.root.glob(".detect-*"))  # the spilled buckets are gone
+
+
+def test_rule_cases_in_buckets_give_the_same_findings(cases: Path, tmp_path: Path) -> None:
+    whole = _all(Workspace(cases))
+    assert set(whole.column("rule").to_pylist()) == set(RULE_IDS)
+    midnight = [f for f in whole.to_pylist() if f["user"] in ("alice", "zoe") and f["rule"] == "repeated-blocked"]
+    assert {str(f["date"]) for f in midnight} == {"2026-11-17", "2026-11-18"}  # episodes across the margins
+    for k in (3, 8):
+        ws = _copy(cases, tmp_path / f"ws{k}")
+        assert _redetect(ws, k).equals(whole), k
+
+
+def test_bucket_is_per_person_and_spreads_people(demo_day) -> None:
+    ws = Workspace(demo_day.workspace)
+    day = ws.event_dates()[0]
+    src = buckets.source(ws, day, engine.MARGIN)
+    events = buckets.load(src)
+    enricher = Enricher.from_workspace(ws)
+    bucket = buckets.person_buckets(events, enricher.ip_map, 4)
+    who = engine.Context(enricher(events, search=False), ws.config).who
+    pairs = {(w, b) for w, b in zip(who.to_pylist(), bucket.tolist(), strict=True)}
+    people = {w for w, _ in pairs}
+    assert len(pairs) == len(people)  # one bucket per person, whatever batch the rows came in
+    assert set(np.unique(bucket)) == {0, 1, 2, 3}
+    # the identity map decides for rows the proxy logged no user for: they hash with the lease holder's name
+    logged, address = events.column("user").to_pylist(), events.column("client_ip").to_pylist()
+    mapped = [w for w, u, a in zip(who.to_pylist(), logged, address, strict=True) if u is None and w != a]
+    assert mapped
+
+
+def test_batches_are_the_whole_day_in_order(demo_day) -> None:
+    ws = Workspace(demo_day.workspace)
+    for day in ws.event_dates():
+        src = buckets.source(ws, day, engine.MARGIN)
+        whole = buckets.load(src)
+        assert src.rows > 0 and whole.num_rows >= src.rows
+        assert pa.Table.from_batches(list(buckets.batches(src)), whole.schema).equals(whole)
+
+
+def test_spilled_buckets_hold_each_row_once_in_order(demo_day, tmp_path: Path) -> None:
+    ws = Workspace(demo_day.workspace)
+    src = buckets.source(ws, ws.event_dates()[0], engine.MARGIN)
+    ip_map = Enricher.from_workspace(ws).ip_map
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    rows = buckets.spill(src, 3, str(folder), ip_map)
+    whole = buckets.load(src)
+    assert sum(rows) == whole.num_rows
+    expected = buckets.person_buckets(whole, ip_map, 3)
+    for b in range(3):
+        got = buckets.read_bucket(str(folder), b)
+        assert got.num_rows == rows[b]
+        assert got.column("source_line").to_pylist() == whole.column("source_line").filter(expected == b).to_pylist()
+        assert (folder / f"bucket-{b:04d}.arrows").stat().st_mode & 0o077 == 0
+
+
+def test_scratch_folder_is_private_and_removed_on_error(demo_day, tmp_path: Path, monkeypatch) -> None:
+    ws = _copy(demo_day.workspace, tmp_path / "ws")
+    seen = []
+
+    def boom(folder, bucket, *args):
+        seen.append(Path(folder).parent.stat().st_mode & 0o777)
+        raise RuntimeError("rule failed")
+
+    monkeypatch.setattr(engine, "judge_bucket", boom)
+    with pytest.raises(RuntimeError, match="rule failed"), ws.lock():
+        detect(ws, buckets=2)
+    assert seen == [0o700]
+    assert not list(ws.root.glob(".detect-*"))
+
+
+def test_bucket_count_follows_the_days_size(monkeypatch) -> None:
+    assert buckets.buckets_for(0) == 1
+    assert buckets.buckets_for(buckets.BUCKET_ROWS) == 1
+    assert buckets.buckets_for(buckets.BUCKET_ROWS + 1) == 2
+    assert buckets.buckets_for(50_000_000, 4_000_000) == 13
+    assert buckets.buckets_for(50_000_000) == 20
+    monkeypatch.setattr(buckets, "BUCKET_ROWS", 10)
+    assert buckets.buckets_for(25) == 3
