@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py --lines 1000000
+
+# GoAccess, the outside yardstick of benchmarks/bench_scale.py (Debian/Ubuntu; root, else sudo).
+bench-tools:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y goaccess
 
 clean:
 	rm -rf $(VENV) filterlog-demo .pytest_cache .ruff_cache

@@ -24,6 +24,8 @@ from .rules import DetectReport, detect
 from .workspace import Workspace
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from .report.review import Review
 
 
@@ -83,23 +85,25 @@ def run_batch(
     out: Path | None = None,
     progress: Callable[[int], None] | None = None,
     on_file: Callable[[FileResult], None] | None = None,
+    client: Client | None = None,
 ) -> BatchResult:
     """Ingest ``logs``, detect on the dates they cover, write the summary CSV and the review HTML.
 
     The reports go to the workspace's ``reports/`` (``out`` names the review
-    file instead); both cover exactly the dates the logs hold.
+    file instead); both cover exactly the dates the logs hold. With a Dask
+    ``client`` ingest and detect run on its workers; the reports are the same.
     """
     from .report.review import build_review
 
     logs = list(logs)
     with ws.lock():  # one run from ingest to reports: no other run can change the data in between
-        result = BatchResult(ingest(ws, logs, fmt=fmt, progress=progress, on_file=on_file))
+        result = BatchResult(ingest(ws, logs, fmt=fmt, progress=progress, on_file=on_file, client=client))
         files, _ = expand(logs)
         result.dates = covered_dates(ws, files)
         if not result.dates:
             return result
         first, last = result.dates[0], result.dates[-1]
-        result.detected = detect(ws, first, last)
+        result.detected = detect(ws, first, last, client=client)
         review = build_review(ws, first, last)  # reads the events once, for the summary and the review
         _write_reports(ws, result, review, out)
     return result

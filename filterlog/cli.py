@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__, cluster
-from ._cli_util import SCHEDULER, Group, say_file
+from ._cli_util import SCHEDULER, Group, dask_client, say_file
 from ._cli_util import progress as _progress
 from .cli_audit import audit
 from .cli_categories import categories
@@ -78,8 +78,8 @@ def ingest(ws: Workspace, logs: tuple[str, ...], fmt: str, replace: bool) -> Non
 
     files, _ = expand(logs)
     total = sum(f.stat().st_size for f in files if f.exists())
-    with _progress(total, "ingest") as bar:
-        report = run(ws, logs, fmt=fmt, progress=bar, on_file=say_file, replace=replace)
+    with dask_client() as client, _progress(total, "ingest") as bar:
+        report = run(ws, logs, fmt=fmt, progress=bar, on_file=say_file, replace=replace, client=client)
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ._cli_util import dask_client, output_format, pseudonymise_option, say_file
 from ._cli_util import interactive as _interactive
-from ._cli_util import output_format, pseudonymise_option, say_file
 from ._cli_util import progress as _progress
 from .cli_rules import DATE, check_range
 from .workspace import Workspace, within
@@ -80,9 +80,9 @@ def run(ws: Workspace, logs: tuple[str, ...], fmt: str, out: Path | None) -> Non
 
     files, _ = expand(logs)
     talk = _interactive()
-    with _progress(sum(f.stat().st_size for f in files if f.exists()), "ingest") as bar:
+    with dask_client() as client, _progress(sum(f.stat().st_size for f in files if f.exists()), "ingest") as bar:
         result = run_batch(
-            ws, logs, fmt, out=out, progress=bar, on_file=say_file if talk else _say_failure
+            ws, logs, fmt, out=out, progress=bar, on_file=say_file if talk else _say_failure, client=client
         )  # fmt: skip
     click.echo(result.summary())
     if result.review_path is not None:

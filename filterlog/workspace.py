@@ -384,19 +384,27 @@ class Workspace:
         return IngestWriter(self, ingest_id)
 
 
-class IngestWriter:
-    """Writes one ingest's events and quarantine to temporary files, then moves them in at once.
+class PartWriter:
+    """Writes one ingest's events and quarantine to temporary files, for an IngestWriter to move in.
 
     Events go to ``events/date=D/<ingest_id>-<block>.parquet``: one file per block
     and local date, so parsing threads can each write their own file in parallel.
+    Holds no database: a Dask worker writes parts with one of its own, and the
+    client's IngestWriter adopts them (``adopt``) to commit or abort them.
     """
 
-    def __init__(self, ws: Workspace, ingest_id: str) -> None:
-        self.ws = ws
+    def __init__(self, root: str | Path, ingest_id: str) -> None:
+        self.root = Path(root)
         self.ingest_id = ingest_id
         self._quarantine: pq.ParquetWriter | None = None
         self._tmp: list[tuple[Path, Path]] = []
         self._guard = threading.Lock()
+
+    @property
+    def parts(self) -> list[tuple[str, str]]:
+        """The (temporary, final) paths written so far."""
+        with self._guard:
+            return [(str(tmp), str(final)) for tmp, final in self._tmp]
 
     def _tmp_for(self, final: Path) -> Path:
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -408,7 +416,7 @@ class IngestWriter:
 
     def write_events(self, day: str, block: int, events: pa.Table) -> None:
         """Write one block's events of one local date (``YYYY-MM-DD``); safe from any thread."""
-        final = self.ws.events_dir / f"date={day}" / f"{self.ingest_id}-{block:05d}.parquet"
+        final = self.root / "events" / f"date={day}" / f"{self.ingest_id}-{block:05d}.parquet"
         pq.write_table(
             events,
             self._tmp_for(final),
@@ -419,16 +427,43 @@ class IngestWriter:
         )
 
     def write_quarantine(self, rows: pa.Table) -> None:
-        """Append rejected lines (main thread only)."""
+        """Append rejected lines (one thread only)."""
         if self._quarantine is None:
-            tmp = self._tmp_for(self.ws.quarantine_dir / f"{self.ingest_id}.parquet")
+            tmp = self._tmp_for(self.root / "quarantine" / f"{self.ingest_id}.parquet")
             self._quarantine = pq.ParquetWriter(tmp, QUARANTINE_SCHEMA, compression=COMPRESSION)
         self._quarantine.write_table(rows)
 
-    def commit(self, counts: dict[str, object]) -> None:
-        """Close, flush to disk, move files into place, and mark the manifest row done."""
+    def close(self) -> None:
+        """Finish the quarantine file, if any."""
         if self._quarantine is not None:
             self._quarantine.close()
+            self._quarantine = None
+
+    def discard(self) -> None:
+        """Delete every temporary file written (after a failure)."""
+        try:
+            self.close()
+        except OSError:
+            pass
+        for tmp, _ in self._tmp:
+            tmp.unlink(missing_ok=True)
+
+
+class IngestWriter(PartWriter):
+    """The parts of one ingest and its manifest row: moved in and marked done at once, or thrown away."""
+
+    def __init__(self, ws: Workspace, ingest_id: str) -> None:
+        super().__init__(ws.root, ingest_id)
+        self.ws = ws
+
+    def adopt(self, parts: list[tuple[str, str]]) -> None:
+        """Take over parts a Dask worker wrote (``PartWriter.parts``), to commit or abort them with the rest."""
+        with self._guard:
+            self._tmp.extend((Path(tmp), Path(final)) for tmp, final in parts)
+
+    def commit(self, counts: dict[str, object]) -> None:
+        """Close, flush to disk, move files into place, and mark the manifest row done."""
+        self.close()
         for tmp, _ in self._tmp:
             fd = os.open(tmp, os.O_RDONLY)
             try:
@@ -444,12 +479,7 @@ class IngestWriter:
 
     def abort(self) -> None:
         """Throw away everything this ingest wrote."""
-        if self._quarantine is not None:
-            try:
-                self._quarantine.close()
-            except OSError:
-                pass
-        for tmp, final in self._tmp:
-            tmp.unlink(missing_ok=True)
+        self.discard()
+        for _, final in self._tmp:
             final.unlink(missing_ok=True)
         self.ws.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (self.ingest_id,))

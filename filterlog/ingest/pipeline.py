@@ -2,7 +2,9 @@
 
 The order of work per file: hash it (an identical file is skipped), sniff its
 format, find whether it continues a file already ingested (a log that grew),
-then stream it (see stream.py) and commit its manifest row.
+then stream it (see stream.py) and commit its manifest row. With a Dask
+client (``--scheduler``) the same steps run here and the parsing on the
+workers (see distributed.py).
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import FilterlogError, InputError
-from ..workspace import Workspace
+from ..workspace import IngestWriter, Workspace
 from .base import Reader
 from .registry import get_reader, sniff
 from .source import Source, expand, last_newline_end, sha256_file
-from .stream import Job, Progress, has_more, resume_point, stream
+from .stream import Job, Progress, Resume, Tally, has_more, resume_point, stream
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +82,14 @@ def ingest(
     on_file: Callable[[FileResult], None] | None = None,
     threads: int = 2,
     replace: bool = False,
+    client: Client | None = None,
 ) -> IngestReport:
     """Ingest files, directories and globs into the workspace; never stops at a bad file.
 
     ``replace`` first removes what earlier runs ingested from each file, so it is
-    read again from its first line (after a wrong ``--format``, say).
+    read again from its first line (after a wrong ``--format``, say). With a Dask
+    ``client`` the parsing runs on its workers (see distributed.py); the
+    results are the same.
     """
     report = IngestReport()
     files, errors = expand(inputs)
@@ -91,37 +100,82 @@ def ingest(
     reader_cls = None if fmt == "auto" else get_reader(fmt)
     with ws.lock():
         cfg = ws.config
+        if client is not None:
+            from .distributed import ingest_files
+
+            for result in ingest_files(ws, files, reader_cls, cfg, client, progress, replace):
+                report.files.append(result)
+                if on_file:
+                    on_file(result)
+            return report
         for path in files:
             try:
                 result = _ingest_file(ws, path, reader_cls, cfg, progress, threads, replace)
-            except FilterlogError as exc:
-                result = FileResult(str(path), "failed", message=str(exc))
-            except OSError as exc:
-                result = FileResult(str(path), "failed", message=f"{path}: cannot read: {exc.strerror or exc}")
-            except Exception as exc:  # a reader bug must not lose the other files
-                log.debug("ingest of %s failed", path, exc_info=True)
-                result = FileResult(str(path), "failed", message=f"{path}: internal error, please report: {exc!r}")
+            except Exception as exc:
+                result = failure(path, exc)
             report.files.append(result)
             if on_file:
                 on_file(result)
     return report
 
 
-def _ingest_file(
-    ws: Workspace,
-    path: Path,
-    reader_cls: type[Reader] | None,
-    cfg: Config,
-    progress: Progress | None,
-    threads: int,
-    replace: bool = False,
-) -> FileResult:
-    block_size, tz, settle = cfg.ingest.block_mb << 20, cfg.site.timezone, cfg.ingest.settle_seconds
+def failure(path: Path, exc: Exception) -> FileResult:
+    """The failed result for one file: the error's own line, or an internal error to report."""
+    if isinstance(exc, FilterlogError):
+        return FileResult(str(path), "failed", message=str(exc))
+    if isinstance(exc, OSError):
+        return FileResult(str(path), "failed", message=f"{path}: cannot read: {exc.strerror or exc}")
+    log.debug("ingest of %s failed", path, exc_info=exc)  # a reader bug must not lose the other files
+    return FileResult(str(path), "failed", message=f"{path}: internal error, please report: {exc!r}")
+
+
+@dataclass
+class Hashed:
+    """A file's identity, taken before anything else is decided about it."""
+
+    path: Path
+    size: int
+    src: Source
+    sha: str
+    cut: int | None
+    """Where a plain file's complete lines end (just after its last newline)."""
+    cut_sha: str | None
+    """SHA-256 of the content up to ``cut``."""
+
+    @property
+    def plain(self) -> bool:
+        """Uncompressed: it can be read from any offset."""
+        return self.src.compression is None
+
+
+def hash_file(path: Path) -> Hashed:
+    """Hash a file (and its complete lines, if plain): reads it whole, touches no database."""
     size = path.stat().st_size
     src = Source(path)
-    plain = src.compression is None
-    cut = last_newline_end(path, size) if plain else None
+    cut = last_newline_end(path, size) if src.compression is None else None
     sha, cut_sha = sha256_file(path, size, cut)
+    return Hashed(path, size, src, sha, cut, cut_sha)
+
+
+@dataclass
+class Plan:
+    """A file to be read: its reader, where to start, and the pending manifest row to fill."""
+
+    file: Hashed
+    cls: type[Reader]
+    reader: Reader
+    start: Resume
+    writer: IngestWriter
+    hold_fragment: bool
+    head_sha: str
+    """SHA-256 of the first line, which ties a grown log to its earlier ingests."""
+
+
+def open_file(
+    ws: Workspace, file: Hashed, reader_cls: type[Reader] | None, cfg: Config, progress: Progress | None, replace: bool
+) -> Plan | FileResult:
+    """Decide what to read of a hashed file; begin its manifest row, or say why there is nothing to read."""
+    path, size, src, sha = file.path, file.size, file.src, file.sha
     if replace:
         ws.forget(str(path.absolute()), sha)
     known = ws.find_by_sha(sha)
@@ -140,15 +194,13 @@ def _ingest_file(
             progress(size)
         return FileResult(str(path), "empty", message=f"{path}: empty file, nothing to ingest")
     cls = reader_cls or sniff(head, path)
-    first = head.split(b"\n", 1)[0]
-    head_sha = hashlib.sha256(first).hexdigest()
-    reader = cls(timezone=tz)
+    head_sha = head_digest(head)
+    reader = cls(timezone=cfg.site.timezone)
     start = resume_point(ws, src, head_sha, reader)
     if start.offset and not has_more(src, start.offset):
         if progress:
             progress(size)
         return FileResult(str(path), "unchanged", cls.name, message=f"{path}: no new lines since the last ingest")
-
     writer = ws.begin(
         {
             "path": str(path.absolute()),  # absolute: audits find the file from any directory
@@ -162,30 +214,65 @@ def _ingest_file(
             "content_bytes": start.offset,
         }
     )
+    hold = file.plain and time.time() - path.stat().st_mtime < cfg.ingest.settle_seconds
+    return Plan(file, cls, reader, start, writer, hold, head_sha)
+
+
+def head_digest(head: bytes) -> str:
+    """SHA-256 of a file's first line: what ties a grown log to its earlier ingests."""
+    return hashlib.sha256(head.split(b"\n", 1)[0]).hexdigest()
+
+
+def _ingest_file(
+    ws: Workspace,
+    path: Path,
+    reader_cls: type[Reader] | None,
+    cfg: Config,
+    progress: Progress | None,
+    threads: int,
+    replace: bool = False,
+) -> FileResult:
+    plan = open_file(ws, hash_file(path), reader_cls, cfg, progress, replace)
+    if isinstance(plan, FileResult):
+        return plan
+    file = plan.file
     job = Job(
-        src,
-        reader,
-        writer,
-        sha,
-        tz,
-        block_size,
+        file.src,
+        plan.reader,
+        plan.writer,
+        file.sha,
+        cfg.site.timezone,
+        cfg.ingest.block_mb << 20,
         threads,
-        start,
-        hash_content=not plain,
-        limit=size if plain else None,
-        hold_fragment=plain and time.time() - path.stat().st_mtime < settle,
+        plan.start,
+        hash_content=not file.plain,
+        limit=file.size if file.plain else None,
+        hold_fragment=plan.hold_fragment,
         progress=progress,
     )
     try:
         tally = stream(job)
-        counts = tally.manifest(job.start.hasher if not plain else None)
-        if plain:  # the whole-file pass hashed the complete lines already
-            whole = tally.complete_bytes == size
-            counts["content_sha256"] = sha if whole else cut_sha if tally.complete_bytes == cut else None
-        writer.commit(counts)
+        content = plan.start.hasher.hexdigest() if not file.plain else None
+        return finish(plan, tally, content)
     except BaseException:
-        writer.abort()
+        plan.writer.abort()
         raise
+
+
+def finish(plan: Plan, tally: Tally, content_sha: str | None) -> FileResult:
+    """Commit a file's manifest row from its counts; its result line with what is worth a second look.
+
+    ``content_sha`` is the hash of the decompressed content of a compressed
+    file; a plain file's comes from its whole-file hash.
+    """
+    file, path = plan.file, plan.file.path
+    counts = tally.manifest(None)
+    if file.plain:  # the whole-file pass hashed the complete lines already
+        whole = tally.complete_bytes == file.size
+        counts["content_sha256"] = file.sha if whole else file.cut_sha if tally.complete_bytes == file.cut else None
+    else:
+        counts["content_sha256"] = content_sha
+    plan.writer.commit(counts)
     repaired, held = tally.repaired, tally.held_back
     notes = []
     if tally.lines and not tally.events:  # say so: a file that yields nothing is worth a second look
@@ -199,8 +286,8 @@ def _ingest_file(
     message = f"{path}: " + "; ".join(notes) if notes else ""
     return FileResult(
         str(path),
-        "appended" if start.offset else "ingested",
-        cls.name,
+        "appended" if plan.start.offset else "ingested",
+        plan.cls.name,
         tally.lines,
         tally.events,
         tally.quarantined,

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from ..errors import FilterlogError
 from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
-from ..workspace import IngestWriter, Workspace
+from ..workspace import PartWriter, Workspace
 from .base import EARLIEST_MS, LATEST_MS, Checks, Parsed, Reader, constant, line_bounds
 from .source import Block, Source
 
@@ -92,7 +92,7 @@ class Job:
 
     src: Source
     reader: Reader
-    writer: IngestWriter
+    writer: PartWriter
     sha: str
     tz: str
     block_size: int
@@ -105,6 +105,13 @@ class Job:
     hold_fragment: bool = False
     """Leave an unterminated last line for the next run: the file may still be being written."""
     progress: Progress | None = None
+    name: str | None = None
+    """The file as the user named it, for messages and quarantine rows (default: the path read)."""
+
+    @property
+    def label(self) -> str:
+        """The file's name in messages."""
+        return self.name or str(self.src.path)
 
 
 @dataclass
@@ -124,18 +131,29 @@ class Tally:
 
     def add(self, block: Block, parsed: Parsed, span: tuple[int, int] | None, path: str) -> None:
         """Count one parsed block and check that no line went missing."""
-        self.repaired += parsed.repaired
+        last = block.first_line + block.lines - 1
+        self.count(block.lines, parsed.events.num_rows, len(parsed.bad_lines), parsed.skipped, parsed.repaired, span)
+        self.check(path, last)
+
+    def count(
+        self, lines: int, events: int, quarantined: int, skipped: int, repaired: int, span: tuple[int, int] | None
+    ) -> None:
+        """Add one block's counts (parsed here or on a Dask worker)."""
+        self.repaired += repaired
         if span:
             self.tmin = span[0] if self.tmin is None else min(self.tmin, span[0])
             self.tmax = span[1] if self.tmax is None else max(self.tmax, span[1])
-        self.lines += block.lines
-        self.events += parsed.events.num_rows
-        self.quarantined += len(parsed.bad_lines)
-        self.skipped += parsed.skipped
+        self.lines += lines
+        self.events += events
+        self.quarantined += quarantined
+        self.skipped += skipped
+
+    def check(self, path: str, last_line: int) -> None:
+        """Every line read is an event, a quarantined line or a header/blank line, or this raises."""
         if self.lines != self.events + self.quarantined + self.skipped:
             raise FilterlogError(
                 f"{path}: internal error: lines {self.lines} != events {self.events} + quarantined "
-                f"{self.quarantined} + skipped {self.skipped} after line {block.first_line + block.lines - 1}"
+                f"{self.quarantined} + skipped {self.skipped} after line {last_line}"
             )
 
     def manifest(self, hasher: hashlib._Hash | None) -> dict[str, object]:
@@ -193,8 +211,8 @@ def stream(job: Job) -> Tally:
                 tally.complete_bytes = block.end_offset
                 tally.end_line = block.first_line
             if parsed.bad_lines:
-                job.writer.write_quarantine(_quarantine_rows(block, parsed, job.sha, str(job.src.path)))
-            tally.add(block, parsed, span, str(job.src.path))
+                job.writer.write_quarantine(quarantine_rows(block, parsed, job.sha, job.label))
+            tally.add(block, parsed, span, job.label)
             if job.progress:
                 raw = job.src.raw_position
                 job.progress(max(raw - done_raw, 0))
@@ -206,16 +224,27 @@ def stream(job: Job) -> Tally:
 
 def _work(job: Job, number: int, block: Block) -> Done:
     """On a worker thread: parse one block and write its events."""
-    parsed = job.reader.parse(block.data, block.first_line)
+    return parse_block(job.reader, job.writer, job.sha, job.tz, job.hold_fragment, number, block)
+
+
+def parse_block(
+    reader: Reader, writer: PartWriter, sha: str, tz: str, hold_fragment: bool, number: int, block: Block
+) -> Done:
+    """Parse one block and write its events as part ``number``; the time span written, if any.
+
+    An unterminated last line that failed to parse (or may still be being
+    written) is not written: it is read again, whole, by a later run.
+    """
+    parsed = reader.parse(block.data, block.first_line)
     _guard(block, parsed)
-    if not block.terminated and (job.hold_fragment or parsed.bad_lines):
+    if not block.terminated and (hold_fragment or parsed.bad_lines):
         return block, parsed, None  # held back: written when the line is complete
     span = None
     if parsed.events.num_rows:
-        events = _with_source(parsed.events, job.sha)
+        events = _with_source(parsed.events, sha)
         lo, hi = pc.min_max(events.column("time")).values()
         span = (lo.value, hi.value)
-        _write_by_date(job.writer, number, events, job.tz)
+        _write_by_date(writer, number, events, tz)
     return block, parsed, span
 
 
@@ -264,7 +293,7 @@ def _iso(ms: int | None) -> str | None:
     return np.datetime64(ms, "ms").astype(str) + "Z"
 
 
-def _write_by_date(writer: IngestWriter, number: int, events: pa.Table, tz: str) -> None:
+def _write_by_date(writer: PartWriter, number: int, events: pa.Table, tz: str) -> None:
     """Split by local calendar date in the site's time zone and write each date's part."""
     local = pc.local_timestamp(events.column("time").cast(pa.timestamp("ms", tz=tz)))
     days = pc.cast(local, pa.date32())
@@ -276,7 +305,8 @@ def _write_by_date(writer: IngestWriter, number: int, events: pa.Table, tz: str)
         writer.write_events(str(day), number, events.filter(pc.equal(days, pa.scalar(day, pa.date32()))))
 
 
-def _quarantine_rows(block: Block, parsed: Parsed, sha: str, path: str) -> pa.Table:
+def quarantine_rows(block: Block, parsed: Parsed, sha: str, path: str) -> pa.Table:
+    """The rejected lines of a block, raw bytes and reasons, as quarantine rows."""
     buf = np.frombuffer(block.data, np.uint8)
     starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
     idx = np.asarray(parsed.bad_lines, dtype=np.int64) - block.first_line

@@ -1,0 +1,383 @@
+"""Ingest on a Dask cluster (``--scheduler``): workers parse and write, this process keeps the books.
+
+Everything that touches the workspace database stays here, in file order:
+the hash and skip check, sniffing, the resume point of a grown file, the
+pending manifest row, the line tally, quarantine rows of chunked files and
+the commit. Workers get picklable descriptions of work (paths, offsets, the
+reader class, the time zone) and write event Parquet to the very ``.tmp``
+paths the in-process writer would use; the client adopts those paths into
+the file's IngestWriter, so commit, abort and ``Workspace.recover`` treat
+them as they treat their own. Workers must see the workspace and the logs at
+the same absolute paths (a local disk, or NFS mounted alike everywhere).
+
+A plain file read by a reader without header state goes out in chunks: this
+process reads it once to cut blocks at newlines and count their lines (at
+memory speed), so every chunk knows its first line number exactly. A
+compressed file, or one read by a header-driven reader (W3C, Zscaler CSV:
+their ``prime`` is their own), goes out whole, as one task that streams it
+as the in-process engine does. Several files are in flight at once; a file
+that might continue, or repeat, one still in flight waits for it, so skips
+and grown-file resumes come out as they would one file at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from ..cluster import workers
+from ..config import Config
+from ..errors import FilterlogError
+from ..workspace import PartWriter, Workspace
+from .base import Reader
+from .pipeline import FileResult, Hashed, Plan, failure, finish, hash_file, head_digest, open_file
+from .source import Block, Source
+from .stream import Job, Progress, Resume, Tally, parse_block, quarantine_rows, stream
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+
+# --- on the workers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Whole lines ``[lo, hi)`` of a plain file, starting at line ``first_line``."""
+
+    number: int
+    lo: int
+    hi: int
+    first_line: int
+    lines: int
+    terminated: bool
+    """False for a last line without newline (the reader is given one)."""
+
+
+@dataclass(frozen=True)
+class FileWork:
+    """What a worker needs to read a file: no workspace, no database, only paths and settings."""
+
+    path: str
+    """Absolute: the worker's working directory is not ours."""
+    name: str
+    """As the user named it, for messages and quarantine rows."""
+    reader: type[Reader]
+    tz: str
+    sha: str
+    root: str
+    """The workspace directory, absolute."""
+    ingest_id: str
+    hold_fragment: bool
+
+
+@dataclass
+class Piece:
+    """A parsed chunk: its counts, its rejected lines and the files its events went to."""
+
+    chunk: Chunk
+    events: int
+    skipped: int
+    repaired: int
+    quarantined: int
+    quarantine: pa.Table | None
+    span: tuple[int, int] | None
+    held: bool
+    """An unterminated last line left for the next run: nothing counted, nothing written."""
+    parts: list[tuple[str, str]]
+
+
+@dataclass
+class Streamed:
+    """A file read whole on a worker: its tally, its content hash (compressed files) and its files."""
+
+    tally: Tally
+    content_sha: str | None
+    parts: list[tuple[str, str]]
+
+
+def parse_chunk(work: FileWork, chunk: Chunk) -> Piece:
+    """Parse one chunk and write its events (a Dask task)."""
+    writer = PartWriter(work.root, work.ingest_id)
+    try:
+        with open(work.path, "rb") as f:
+            f.seek(chunk.lo)
+            data = f.read(chunk.hi - chunk.lo)
+        if len(data) != chunk.hi - chunk.lo:
+            raise FilterlogError(f"{work.name}: file shrank while being read (truncated or rotated in place?)")
+        text = data if chunk.terminated else data + b"\n"
+        block = Block(text, chunk.first_line, chunk.lines, chunk.hi, chunk.terminated)
+        reader = work.reader(timezone=work.tz)
+        block, parsed, span = parse_block(reader, writer, work.sha, work.tz, work.hold_fragment, chunk.number, block)
+        held = not chunk.terminated and (work.hold_fragment or bool(parsed.bad_lines))
+        rows = quarantine_rows(block, parsed, work.sha, work.name) if parsed.bad_lines and not held else None
+        return Piece(
+            chunk, parsed.events.num_rows, parsed.skipped, parsed.repaired, len(parsed.bad_lines), rows, span, held,
+            writer.parts,
+        )  # fmt: skip
+    except BaseException as exc:
+        writer.discard()
+        raise _portable(exc, work) from None
+
+
+def stream_file(work: FileWork, start: tuple[int, int, bool], block_size: int, limit: int | None) -> Streamed:
+    """Read a whole file as the in-process engine does, from ``start`` (offset, first line, mid line)."""
+    writer = PartWriter(work.root, work.ingest_id)
+    try:
+        src = Source(Path(work.path))
+        reader = work.reader(timezone=work.tz)
+        plain = src.compression is None
+        offset, first_line, mid_line = start
+        hasher = hashlib.sha256()
+        if offset:
+            _prefix(src, offset, reader, None if plain else hasher)
+        job = Job(
+            src, reader, writer, work.sha, work.tz, block_size, 1, Resume(offset, first_line, hasher, mid_line),
+            hash_content=not plain, limit=limit, hold_fragment=work.hold_fragment, name=work.name,
+        )  # fmt: skip
+        tally = stream(job)
+        writer.close()
+        return Streamed(tally, None if plain else hasher.hexdigest(), writer.parts)
+    except BaseException as exc:
+        writer.discard()
+        raise _portable(exc, work) from None
+
+
+def _prefix(src: Source, offset: int, reader: Reader, hasher: hashlib._Hash | None) -> None:
+    """Show the reader (and the hash) the content before ``offset``, in whole lines, as ``resume_point`` did."""
+    stream = src.open()
+    left, carry = offset, b""
+    try:
+        while left > 0:
+            chunk = stream.read(min(left, 8 << 20))
+            if not chunk:
+                break
+            left -= len(chunk)
+            if hasher is not None:
+                hasher.update(chunk)
+            text = carry + chunk
+            cut = text.rfind(b"\n") + 1
+            if cut:
+                reader.prime(text[:cut])
+            carry = text[cut:]
+    finally:
+        stream.close()
+
+
+def _portable(exc: BaseException, work: FileWork) -> BaseException:
+    """An exception that survives pickling back to the client, naming the file as the user did.
+
+    InputError's constructor takes more than its message, so it cannot be
+    rebuilt from its pickled arguments: it travels as a plain FilterlogError.
+    """
+    if isinstance(exc, FilterlogError):
+        return FilterlogError(str(exc).replace(work.path, work.name, 1))
+    return exc
+
+
+# --- in this process --------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """One file being read on the cluster: its plan, its tasks in flight (in file order), its tally."""
+
+    plan: Plan
+    work: FileWork
+    tasks: Iterator[Chunk | None]
+    """The chunks to send, or one None: the file is read whole by one task."""
+    futures: deque[Future] = field(default_factory=deque)
+    tally: Tally = field(default_factory=Tally)
+    more: bool = True
+    """Tasks remain to be submitted."""
+    progress: Progress | None = None
+    read: int = 0
+    """Bytes reported to the progress bar so far."""
+    content_sha: str | None = None
+    result: FileResult | None = None
+
+    @property
+    def path(self) -> Path:
+        """The file as the user named it."""
+        return self.plan.file.path
+
+
+def ingest_files(
+    ws: Workspace,
+    files: list[Path],
+    reader_cls: type[Reader] | None,
+    cfg: Config,
+    client: Client,
+    progress: Progress | None,
+    replace: bool,
+) -> Iterator[FileResult]:
+    """Ingest ``files`` on the cluster; yield each file's result in file order (the lock is the caller's)."""
+    slots = 2 * workers(client) + 1  # enough to keep every worker busy; bounded, for memory
+    root = str(ws.root.absolute())
+    queue: deque[_Run | FileResult] = deque()
+    todo = deque(files)
+    waiting: Hashed | None = None  # hashed, but it may continue or repeat a file still in flight
+    try:
+        while True:
+            while sum(len(r.futures) for r in queue if isinstance(r, _Run)) < slots:
+                run = next((r for r in queue if isinstance(r, _Run) and r.more and r.result is None), None)
+                if run is not None:
+                    _submit(client, run, cfg)
+                    continue
+                if not todo:
+                    break
+                path = todo[0]
+                try:
+                    file = waiting or hash_file(path)
+                    if _collides(file, queue):
+                        waiting = file
+                        break
+                    waiting = None
+                    todo.popleft()
+                    plan = open_file(ws, file, reader_cls, cfg, progress, replace)
+                except Exception as exc:
+                    waiting = None
+                    todo.popleft()
+                    queue.append(failure(path, exc))
+                    continue
+                queue.append(plan if isinstance(plan, FileResult) else _start(plan, cfg, root, progress))
+            while queue and (isinstance(queue[0], FileResult) or queue[0].result is not None):
+                done = queue.popleft()
+                yield done if isinstance(done, FileResult) else done.result  # type: ignore[misc]
+            run = next((r for r in queue if isinstance(r, _Run) and r.result is None), None)
+            if run is None:
+                if not todo:
+                    return
+                continue
+            if run.futures:
+                _step(run)
+    finally:  # interrupted (Ctrl-C, a lost scheduler): leave nothing half-written behind
+        for run in queue:
+            if isinstance(run, _Run) and run.result is None:
+                client.cancel(list(run.futures))
+                run.plan.writer.abort()  # parts still being written are .tmp files: recover() removes them
+
+
+def _collides(file: Hashed, queue: deque[_Run | FileResult]) -> bool:
+    """Whether a file still in flight has the same content, or the same first line (it may have grown)."""
+    active = [r for r in queue if isinstance(r, _Run) and r.result is None]
+    if not active:
+        return False
+    head = file.src.head()
+    digest = head_digest(head) if head else None
+    return any(r.plan.file.sha == file.sha or r.plan.head_sha == digest for r in active)
+
+
+def _start(plan: Plan, cfg: Config, root: str, progress: Progress | None) -> _Run:
+    file, start = plan.file, plan.start
+    work = FileWork(
+        str(file.path.absolute()), str(file.path), plan.cls, cfg.site.timezone, file.sha, root,
+        plan.writer.ingest_id, plan.hold_fragment,
+    )  # fmt: skip
+    stateful = type(plan.reader).prime is not Reader.prime  # header state carries from block to block
+    tasks = _chunks(file, start, cfg.ingest.block_mb << 20) if file.plain and not stateful else iter([None])
+    tally = Tally(complete_bytes=start.offset, end_line=start.first_line - 1)
+    return _Run(plan, work, tasks, tally=tally, progress=progress)
+
+
+def _chunks(file: Hashed, start: Resume, size: int) -> Iterator[Chunk | None]:
+    """Cut a plain file into blocks of whole lines and number their lines, reading it here once."""
+    blocks = file.src.blocks(size, start.offset, start.first_line, file.size, start.mid_line)
+    for number, b in enumerate(blocks):
+        lo = b.end_offset - len(b.data) + (0 if b.terminated else 1)
+        yield Chunk(number, lo, b.end_offset, b.first_line, b.lines, b.terminated)
+
+
+def _submit(client: Client, run: _Run, cfg: Config) -> None:
+    """Send the run's next task; close the run when it has none left, fail it when it could not cut one."""
+    try:
+        chunk = next(run.tasks)
+    except StopIteration:
+        run.more = False
+        if not run.futures:
+            _close(run)
+        return
+    except Exception as exc:  # the file could not be cut (a line longer than 64 MiB, a read error)
+        run.more = False
+        _fail(run, exc)
+        return
+    key = f"filterlog-ingest-{run.work.ingest_id}-{chunk.number if chunk else 'file'}"
+    if chunk is not None:
+        run.futures.append(client.submit(parse_chunk, run.work, chunk, key=key, pure=False))
+    else:
+        file, start = run.plan.file, run.plan.start
+        where = (start.offset, start.first_line, start.mid_line)
+        limit = file.size if file.plain else None
+        args = (run.work, where, cfg.ingest.block_mb << 20, limit)
+        run.futures.append(client.submit(stream_file, *args, key=key, pure=False))
+
+
+def _step(run: _Run) -> None:
+    """Wait for the run's oldest task and take in its result."""
+    future = run.futures.popleft()
+    try:
+        got = future.result()
+        if run.result is None:
+            _take(run, got)
+    except Exception as exc:
+        if run.result is None:
+            run.more = False
+            _fail(run, exc)
+    if run.result is None and not run.more and not run.futures:
+        _close(run)
+
+
+def _take(run: _Run, got: Piece | Streamed) -> None:
+    """Count one result in file order, as ``stream`` does for a block parsed in-process."""
+    writer, tally = run.plan.writer, run.tally
+    writer.adopt(got.parts)
+    if isinstance(got, Streamed):
+        run.tally, run.content_sha = got.tally, got.content_sha
+        return
+    chunk = got.chunk
+    _advance(run, chunk.hi - chunk.lo)
+    if got.held:
+        tally.held_back = True
+        return
+    tally.complete_bytes = chunk.hi
+    tally.end_line = chunk.first_line + chunk.lines - 1
+    if got.quarantine is not None:
+        writer.write_quarantine(got.quarantine)
+    tally.count(chunk.lines, got.events, got.quarantined, got.skipped, got.repaired, got.span)
+    tally.check(run.work.name, chunk.first_line + chunk.lines - 1)
+
+
+def _close(run: _Run) -> None:
+    """All tasks in: commit the file (or abort it, if the counts do not add up)."""
+    try:
+        run.tally.check(run.work.name, run.tally.end_line)
+        run.result = finish(run.plan, run.tally, run.content_sha)
+    except Exception as exc:
+        _fail(run, exc)
+        return
+    _advance(run, run.plan.file.size - run.read)
+
+
+def _fail(run: _Run, exc: Exception) -> None:
+    """Wait for the file's other tasks (they write files), then throw away everything it wrote."""
+    for future in run.futures:
+        try:
+            run.plan.writer.adopt(future.result().parts)
+        except Exception:  # noqa: S112 - the first failure is the one reported
+            continue
+    run.futures.clear()
+    run.plan.writer.abort()
+    run.result = failure(run.path, exc)
+
+
+def _advance(run: _Run, done: int) -> None:
+    """Move the progress bar on by ``done`` bytes of this file."""
+    if run.progress and done > 0:
+        run.progress(done)
+    run.read += max(done, 0)

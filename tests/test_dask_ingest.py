@@ -1,0 +1,148 @@
+"""Ingest on a Dask cluster gives the workspace the in-process engine gives: same events, quarantine, manifest."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import assert_accounted, event_rows, quarantine_rows
+
+from filterlog.ingest import IngestReport, ingest
+from filterlog.workspace import Workspace
+
+distributed = pytest.importorskip("distributed")
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[distributed.Client]:
+    """Two single-threaded worker processes, as ``--scheduler local:2`` starts them (a few seconds, once)."""
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=0
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def _workspace(root: Path) -> Workspace:
+    """A workspace that reads in 1 MiB blocks, so a few MB make several chunks."""
+    ws = Workspace(root).create()
+    text = ws.config_path.read_text(encoding="utf-8")
+    assert "block_mb = 32" in text
+    ws.config_path.write_text(text.replace("block_mb = 32", "block_mb = 1", 1), encoding="utf-8")
+    return ws
+
+
+def _manifest(ws: Workspace) -> list[dict]:
+    """Manifest rows without what differs between any two runs (ids, clock)."""
+    rows = [r.__dict__.copy() for r in ws.manifest()]
+    for r in rows:
+        del r["ingest_id"], r["ingested_at"]
+    return rows
+
+
+def _logs(tmp_path: Path) -> list[Path]:
+    """Samples of every kind, a gzip of a W3C log, and a 4 MB Squid log with junk lines and no final newline."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    picked = ["squid-native.log", "squid-common.log", "w3c-bluecoat.log", "zscaler-web-csv.log", "umbrella.log"]
+    for name in picked:
+        shutil.copy(SAMPLES / name, logs / name)
+    (logs / "w3c-wsa.log.gz").write_bytes(gzip.compress((SAMPLES / "w3c-wsa.log").read_bytes()))
+    lines = (SAMPLES / "squid-native.log").read_bytes().splitlines(keepends=True)
+    body = [lines[i % len(lines)] for i in range(40_000)]
+    for i in range(0, len(body), 7_001):
+        body[i] = b"1700000000.000 garbage\n"  # quarantined, some in every chunk
+    big = logs / "big.log"
+    big.write_bytes(b"".join(body) + b"1700000000.000 half a line")  # held back: no newline, just written
+    old = time.time() - 3600
+    for f in logs.iterdir():
+        if f != big:
+            os.utime(f, (old, old))
+    return sorted(logs.iterdir())
+
+
+def _results(report: IngestReport) -> list[dict]:
+    """Per-file results, with the time of an earlier ingest (quoted when a file is skipped) blanked."""
+    return [{**f.__dict__, "message": re.sub(r"\d{4}-\d\d-\d\dT[\d:+]+", "T", f.message)} for f in report.files]
+
+
+def _same(a: Workspace, b: Workspace) -> None:
+    assert event_rows(a) == event_rows(b)  # every column, every row
+    assert quarantine_rows(a) == quarantine_rows(b)
+    assert _manifest(a) == _manifest(b)
+    for ws in (a, b):
+        assert_accounted(ws)
+        assert not list(ws.root.glob("**/*.tmp"))
+        assert not ws.manifest("pending")
+
+
+def test_cluster_ingest_equals_in_process(tmp_path: Path, client: distributed.Client) -> None:
+    """Chunked, whole-file (gzip, W3C, Zscaler CSV) and grown-file ingests, compared with the in-process engine."""
+    logs = _logs(tmp_path)
+    here, there = _workspace(tmp_path / "here"), _workspace(tmp_path / "there")
+    first = ingest(here, logs)
+    second = ingest(there, logs, client=client)
+    assert _results(second) == _results(first)
+    assert not second.failed and first.total("events") > 39_000
+    assert first.total("quarantined") >= 6
+    assert any("left for the next run" in f.message for f in second.files)
+    assert {f.split("-")[1] for f in os.listdir(next((tmp_path / "there" / "events").iterdir()))} >= {
+        "00000.parquet", "00003.parquet"
+    }  # fmt: skip
+    _same(here, there)
+
+    big = next(p for p in logs if p.name == "big.log")  # the log grows: its held line is finished, more follow
+    with open(big, "ab") as f:
+        f.write(b"\n" + (SAMPLES / "squid-native.log").read_bytes() * 300)
+    w3c = next(p for p in logs if p.name == "w3c-bluecoat.log")
+    body = w3c.read_bytes().splitlines(keepends=True)
+    with open(w3c, "ab") as f:  # data lines after the header: read with the header primed
+        f.writelines(x for x in body if not x.startswith(b"#"))
+    first, second = ingest(here, logs), ingest(there, logs, client=client)
+    assert _results(second) == _results(first)
+    assert [f.status for f in second.files if f.path in (str(big), str(w3c))] == ["appended", "appended"]
+    _same(here, there)
+
+
+def test_bad_file_fails_alone_on_the_cluster(tmp_path: Path, client: distributed.Client) -> None:
+    """A truncated gzip fails with its one-line reason; the files around it are ingested."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(SAMPLES / "squid-native.log", logs / "a.log")
+    whole = gzip.compress((SAMPLES / "squid-native.log").read_bytes() * 2000)
+    (logs / "b.log.gz").write_bytes(whole[: len(whole) // 2])
+    shutil.copy(SAMPLES / "squid-common.log", logs / "c.log")
+    ws = _workspace(tmp_path / "ws")
+    report = ingest(ws, [logs], client=client)
+    assert [f.status for f in report.files] == ["ingested", "failed", "ingested"]
+    assert report.files[1].message.startswith(f"{logs / 'b.log.gz'}: compressed file is truncated")
+    assert [Path(r.path).name for r in ws.manifest()] == ["a.log", "c.log"]
+    assert not ws.manifest("pending") and not list(ws.root.glob("**/*.tmp"))
+    assert all(f.name.split("-")[0] in {r.ingest_id for r in ws.manifest()} for f in ws.events_dir.rglob("*.parquet"))
+
+
+def test_run_with_a_local_scheduler_reports_as_in_process(tmp_path: Path) -> None:
+    """``filterlog --scheduler local:2 run``: the same count line and the same summary as without it."""
+    from click.testing import CliRunner
+
+    from filterlog.cli import cli
+    from filterlog.demo.generate import generate_day
+
+    day = generate_day(tmp_path / "logs", lines=6_000, seed=3)
+    out = {}
+    for name, extra in (("here", []), ("there", ["--scheduler", "local:2"])):
+        result = CliRunner().invoke(cli, ["--workspace", str(tmp_path / name), *extra, "run", str(day.log)])
+        assert result.exit_code == 0, result.output
+        count, _, summary = result.output.strip().splitlines()
+        out[name] = (count, Path(summary.removeprefix("summary: ")).read_text())
+    assert out["there"] == out["here"]
+    assert out["here"][0].startswith("run: 6,000 lines read, 6,000 new events") and ": 0 findings" not in out["here"][0]
