@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sqlite3
 import threading
 import uuid
@@ -287,6 +288,8 @@ class Workspace:
         pending = [r["ingest_id"] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")]
         for tmp in self.root.glob("**/*.tmp"):
             tmp.unlink(missing_ok=True)
+        for spilled in self.root.glob(".detect-*"):  # a killed detect's person buckets (personal data)
+            shutil.rmtree(spilled, ignore_errors=True)
         for ingest_id in pending:
             for f in self.events_dir.glob(f"date=*/{ingest_id}-*.parquet"):
                 f.unlink()

@@ -161,6 +161,17 @@ def test_scratch_folder_is_private_and_removed_on_error(demo_day, tmp_path: Path
     assert not list(ws.root.glob(".detect-*"))
 
 
+def test_buckets_left_by_a_killed_detect_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    ws.create()
+    left = ws.root / ".detect-k1ll3d" / "2026-11-18"
+    left.mkdir(parents=True)
+    (left / "bucket-0000.arrows").write_bytes(b"personal data")
+    with ws.lock():
+        assert not list(ws.root.glob(".detect-*"))
+    ws.close()
+
+
 def test_bucket_count_follows_the_days_size(monkeypatch) -> None:
     assert buckets.buckets_for(0) == 1
     assert buckets.buckets_for(buckets.BUCKET_ROWS) == 1
