@@ -17,8 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import WorkspaceError
+from .parts import COMPRESSION
 from .schema import FINDING_SCHEMA
-from .workspace import COMPRESSION, Workspace, _partition_dates, within
+from .workspace import Workspace, _partition_dates, within
 
 FILE = "findings.parquet"
 

@@ -13,7 +13,6 @@ import fcntl
 import os
 import shutil
 import sqlite3
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,20 +25,12 @@ import pyarrow.parquet as pq
 
 from . import config as _config
 from .errors import WorkspaceError
-from .schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+from .parts import IngestWriter
+from .schema import EVENT_SCHEMA
 
 ENV = "FILTERLOG_WORKSPACE"
 DEFAULT = "filterlog-data"
 _SCHEMA_VERSION = 1
-COMPRESSION = "zstd"
-"""Parquet codec: zstd stores proxy logs in about a third of snappy's space at similar speed."""
-DICTIONARY_COLUMNS = [
-    "client_ip", "user", "user_raw", "device", "method", "scheme", "host", "action", "vendor_action",
-    "content_type", "vendor_category", "user_agent", "source_format", "source_id",
-]  # fmt: skip
-"""Columns that repeat: dictionary pages pay. URLs, paths and queries are mostly unique: they don't."""
-STATISTICS_COLUMNS = ["time", "source_line", "status", "bytes_in", "duration_ms"]
-"""Min/max statistics where readers filter (time ranges, line lookups); strings skip the cost."""
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ingests (
@@ -385,104 +376,3 @@ class Workspace:
         cols = ", ".join(values)
         self.db.execute(f"INSERT INTO ingests ({cols}) VALUES ({', '.join('?' * len(values))})", tuple(values.values()))
         return IngestWriter(self, ingest_id)
-
-
-class PartWriter:
-    """Writes one ingest's events and quarantine to temporary files, for an IngestWriter to move in.
-
-    Events go to ``events/date=D/<ingest_id>-<block>.parquet``: one file per block
-    and local date, so parsing threads can each write their own file in parallel.
-    Holds no database: a Dask worker writes parts with one of its own, and the
-    client's IngestWriter adopts them (``adopt``) to commit or abort them.
-    """
-
-    def __init__(self, root: str | Path, ingest_id: str) -> None:
-        self.root = Path(root)
-        self.ingest_id = ingest_id
-        self._quarantine: pq.ParquetWriter | None = None
-        self._tmp: list[tuple[Path, Path]] = []
-        self._guard = threading.Lock()
-
-    @property
-    def parts(self) -> list[tuple[str, str]]:
-        """The (temporary, final) paths written so far."""
-        with self._guard:
-            return [(str(tmp), str(final)) for tmp, final in self._tmp]
-
-    def _tmp_for(self, final: Path) -> Path:
-        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = final.with_name(final.name + ".tmp")
-        with self._guard:
-            self._tmp.append((tmp, final))
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-        return tmp
-
-    def write_events(self, day: str, block: int, events: pa.Table) -> None:
-        """Write one block's events of one local date (``YYYY-MM-DD``); safe from any thread."""
-        final = self.root / "events" / f"date={day}" / f"{self.ingest_id}-{block:05d}.parquet"
-        pq.write_table(
-            events,
-            self._tmp_for(final),
-            compression=COMPRESSION,
-            row_group_size=1 << 20,
-            use_dictionary=DICTIONARY_COLUMNS,
-            write_statistics=STATISTICS_COLUMNS,
-        )
-
-    def write_quarantine(self, rows: pa.Table) -> None:
-        """Append rejected lines (one thread only)."""
-        if self._quarantine is None:
-            tmp = self._tmp_for(self.root / "quarantine" / f"{self.ingest_id}.parquet")
-            self._quarantine = pq.ParquetWriter(tmp, QUARANTINE_SCHEMA, compression=COMPRESSION)
-        self._quarantine.write_table(rows)
-
-    def close(self) -> None:
-        """Finish the quarantine file, if any."""
-        if self._quarantine is not None:
-            self._quarantine.close()
-            self._quarantine = None
-
-    def discard(self) -> None:
-        """Delete every temporary file written (after a failure)."""
-        try:
-            self.close()
-        except OSError:
-            pass
-        for tmp, _ in self._tmp:
-            tmp.unlink(missing_ok=True)
-
-
-class IngestWriter(PartWriter):
-    """The parts of one ingest and its manifest row: moved in and marked done at once, or thrown away."""
-
-    def __init__(self, ws: Workspace, ingest_id: str) -> None:
-        super().__init__(ws.root, ingest_id)
-        self.ws = ws
-
-    def adopt(self, parts: list[tuple[str, str]]) -> None:
-        """Take over parts a Dask worker wrote (``PartWriter.parts``), to commit or abort them with the rest."""
-        with self._guard:
-            self._tmp.extend((Path(tmp), Path(final)) for tmp, final in parts)
-
-    def commit(self, counts: dict[str, object]) -> None:
-        """Close, flush to disk, move files into place, and mark the manifest row done."""
-        self.close()
-        for tmp, _ in self._tmp:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        for tmp, final in self._tmp:
-            os.replace(tmp, final)
-        sets = ", ".join(f"{k} = ?" for k in counts)
-        self.ws.db.execute(
-            f"UPDATE ingests SET {sets}, state = 'done' WHERE ingest_id = ?", (*counts.values(), self.ingest_id)
-        )
-
-    def abort(self) -> None:
-        """Throw away everything this ingest wrote."""
-        self.discard()
-        for _, final in self._tmp:
-            final.unlink(missing_ok=True)
-        self.ws.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (self.ingest_id,))

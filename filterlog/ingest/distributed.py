@@ -34,7 +34,8 @@ import pyarrow as pa
 from ..cluster import workers
 from ..config import Config
 from ..errors import FilterlogError
-from ..workspace import PartWriter, Workspace
+from ..parts import PartWriter
+from ..workspace import Workspace
 from .base import Reader
 from .pipeline import FileResult, Hashed, Plan, failure, finish, hash_file, head_digest, open_file
 from .source import Block, Source

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import FilterlogError, InputError
-from ..workspace import IngestWriter, Workspace
+from ..parts import IngestWriter
+from ..workspace import Workspace
 from .base import Reader
 from .registry import get_reader, sniff
 from .source import Source, expand, last_newline_end, sha256_file

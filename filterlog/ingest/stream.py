@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import FilterlogError
+from ..parts import PartWriter
 from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
-from ..workspace import PartWriter, Workspace
+from ..workspace import Workspace
 from .base import EARLIEST_MS, LATEST_MS, Checks, Parsed, Reader, constant, line_bounds
 from .source import Block, Source
 
