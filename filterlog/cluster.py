@@ -85,6 +85,9 @@ def connect(scheduler: Scheduler | None) -> Iterator[Client | None]:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # no dashboard, and the scheduler's health/metrics server on a free loopback port,
+                # not 8787 of every interface (taken by another cluster, or open to the network)
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 memory_limit=0,  # filterlog bounds its own memory; Dask's pausing would only stall it
             )
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from filterlog import cluster
 from filterlog import findings as store
 from filterlog.cli import cli
 from filterlog.rules import RULE_IDS, buckets, detect
@@ -22,8 +23,8 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[distributed.Client]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    with cluster, distributed.Client(cluster) as c:
+    """Two single-threaded worker processes, started as ``--scheduler local:2`` starts them (seconds, once)."""
+    with cluster.connect(cluster.parse("local:2")) as c:
         yield c
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import assert_accounted, event_rows, quarantine_rows
 
+from filterlog import cluster
 from filterlog.ingest import IngestReport, ingest
 from filterlog.workspace import Workspace
 
@@ -23,13 +24,9 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[distributed.Client]:
-    """Two single-threaded worker processes, as ``--scheduler local:2`` starts them (a few seconds, once)."""
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=0
-    )
-    with distributed.Client(cluster) as c:
+    """Two single-threaded worker processes, started as ``--scheduler local:2`` starts them (seconds, once)."""
+    with cluster.connect(cluster.parse("local:2")) as c:
         yield c
-    cluster.close()
 
 
 def _workspace(root: Path) -> Workspace:
