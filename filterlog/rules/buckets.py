@@ -22,7 +22,9 @@ import math
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -55,6 +57,9 @@ BUCKET_ROWS = 2_500_000
 """Events of a date judged at once. A day with more is split into ceil(rows / BUCKET_ROWS) buckets.
 Judging takes about 0.33 GB per million events and buckets come out up to a quarter above the mean
 (people differ in how much they browse), so this keeps detect well under 2 GB at any size."""
+
+SPILL_THREADS = 2
+"""Threads reading and cutting events files for the spill (this machine's cores; Dask workers run one spill each)."""
 
 BATCH_ROWS = 262_144
 """Rows read and spilled at a time (an events file is one row group of some 130,000 rows)."""
@@ -160,18 +165,28 @@ def load(src: DaySource) -> pa.Table:
 def batches(src: DaySource) -> Iterator[pa.RecordBatch]:
     """The same rows as ``load``, in the same order, a batch (at most ``BATCH_ROWS`` rows) at a time.
 
-    Read file by file in this thread: Arrow's dataset scanner reads ahead into
-    an unbounded queue when its consumer (the spill, writing buckets) is the
-    slower side, which on a 50M-event day held over a gigabyte.
+    Read file by file: Arrow's dataset scanner reads ahead into an unbounded
+    queue when its consumer (the spill, writing buckets) is the slower side,
+    which on a 50M-event day held over a gigabyte.
     """
-    schema = _schema()
-    target = pa.schema([schema.field(name) for name in COLUMNS])
+    for path, where in _files(src):
+        yield from _read_file(path, where)
+
+
+def _files(src: DaySource) -> Iterator[tuple[str, tuple[str, int] | None]]:
+    """Each events file to read, in order, with its row filter."""
     for files, where in _parts(src):
         for path in files:
-            try:
-                yield from _file_batches(path, target, where)
-            except (OSError, pa.ArrowInvalid) as exc:
-                raise WorkspaceError(f"{path}: cannot read events: {exc}") from exc
+            yield path, where
+
+
+def _read_file(path: str, where: tuple[str, int] | None) -> list[pa.RecordBatch]:
+    schema = _schema()
+    target = pa.schema([schema.field(name) for name in COLUMNS])
+    try:
+        return list(_file_batches(path, target, where))
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise WorkspaceError(f"{path}: cannot read events: {exc}") from exc
 
 
 def _file_batches(path: str, target: pa.Schema, where: tuple[str, int] | None) -> Iterator[pa.RecordBatch]:
@@ -236,34 +251,59 @@ def _bucket_path(folder: str, bucket: int) -> Path:
 def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None) -> list[int]:
     """Stream the date into ``k`` bucket files in ``folder``, each person's rows in their original order.
 
-    Returns the rows written per bucket. Dictionaries differ from batch to
+    Returns the rows written per bucket. Files are read and split on two
+    threads (Arrow and numpy release the GIL), a few files ahead of the
+    writing, which takes them in file order. Dictionaries differ from batch to
     batch, so buckets are Arrow IPC streams, which carry a replacement
     dictionary where needed (the file format cannot).
     """
-    schema: pa.Schema | None = None  # the first batch's: the scanner gives every batch the same
     writers: list[ipc.RecordBatchStreamWriter | None] = [None] * k
     counts = [0] * k
+    ahead: deque[Future[list[tuple[int, pa.RecordBatch]]]] = deque()
+
+    def write(pieces: list[tuple[int, pa.RecordBatch]]) -> None:
+        for b, piece in pieces:
+            writer = writers[b]
+            if writer is None:
+                path = _bucket_path(folder, b)
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                writer = writers[b] = ipc.new_stream(str(path), piece.schema)
+            writer.write_batch(piece)
+            counts[b] += piece.num_rows
+
     try:
-        for batch in batches(src):
-            schema = batch.schema if schema is None else schema
-            bucket = person_buckets(batch, ip_map, k)
-            order = np.argsort(bucket, kind="stable")
-            bounds = np.searchsorted(bucket[order], np.arange(k + 1))
-            ordered = batch.take(pa.array(order))
-            for b in np.flatnonzero(np.diff(bounds)):
-                piece = ordered.slice(int(bounds[b]), int(bounds[b + 1] - bounds[b]))
-                writer = writers[b]
-                if writer is None:
-                    path = _bucket_path(folder, int(b))
-                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-                    writer = writers[b] = ipc.new_stream(str(path), schema)
-                writer.write_batch(piece)
-                counts[b] += piece.num_rows
+        with ThreadPoolExecutor(max_workers=SPILL_THREADS) as pool:
+            try:
+                for path, where in _files(src):
+                    ahead.append(pool.submit(_split_file, path, where, ip_map, k))
+                    if len(ahead) > SPILL_THREADS:
+                        write(ahead.popleft().result())
+                while ahead:
+                    write(ahead.popleft().result())
+            finally:
+                for future in ahead:
+                    future.cancel()
     finally:
         for writer in writers:
             if writer is not None:
                 writer.close()
     return counts
+
+
+def _split(batch: pa.RecordBatch, ip_map: IpMap | None, k: int) -> list[tuple[int, pa.RecordBatch]]:
+    """A batch cut into its buckets' rows, each in the batch's order."""
+    bucket = person_buckets(batch, ip_map, k)
+    order = np.argsort(bucket, kind="stable")
+    bounds = np.searchsorted(bucket[order], np.arange(k + 1))
+    ordered = batch.take(pa.array(order))
+    return [
+        (int(b), ordered.slice(int(bounds[b]), int(bounds[b + 1] - bounds[b]))) for b in np.flatnonzero(np.diff(bounds))
+    ]
+
+
+def _split_file(path: str, where: tuple[str, int] | None, ip_map: IpMap | None, k: int) -> list:
+    """One events file read and cut into buckets (a task of the spill's threads)."""
+    return [piece for batch in _read_file(path, where) for piece in _split(batch, ip_map, k)]
 
 
 def read_bucket(folder: str, bucket: int) -> pa.Table:
