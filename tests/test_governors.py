@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from filterlog import findings as store
 from filterlog import incidents
 from filterlog.cli import cli
-from filterlog.report.governors import HIDDEN_OTHER, HIDDEN_SMALL, Disclosure, governors_report, render_governors
+from filterlog.report.disclosure import HIDDEN_OTHER, HIDDEN_SMALL, Disclosure
+from filterlog.report.governors import governors_report, render_governors
 from filterlog.schema import FINDING_SCHEMA
 from filterlog.workspace import Workspace
 
