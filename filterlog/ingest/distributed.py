@@ -288,8 +288,8 @@ def _start(plan: Plan, cfg: Config, root: str, progress: Progress | None) -> _Ru
 
 
 def _chunks(file: Hashed, start: Resume, size: int) -> Iterator[Chunk | None]:
-    """Cut a plain file into blocks of whole lines and number their lines, reading it here once."""
-    blocks = file.src.blocks(size, start.offset, start.first_line, file.size, start.mid_line)
+    """Cut a plain file into blocks of whole lines and number their lines, reading it here once (one buffer)."""
+    blocks = file.src.blocks(size, start.offset, start.first_line, file.size, start.mid_line, reuse=True)
     for number, b in enumerate(blocks):
         lo = b.end_offset - len(b.data) + (0 if b.terminated else 1)
         yield Chunk(number, lo, b.end_offset, b.first_line, b.lines, b.terminated)

@@ -114,7 +114,7 @@ def last_newline_end(path: Path, size: int) -> int:
 class Block:
     """Whole lines from a file, numbered from ``first_line``."""
 
-    data: bytes | bytearray
+    data: bytes | bytearray | memoryview
     first_line: int
     lines: int
     end_offset: int
@@ -163,55 +163,71 @@ class Source:
             stream.close()
 
     def blocks(
-        self, size: int, offset: int = 0, first_line: int = 1, limit: int | None = None, skip_partial: bool = False
+        self,
+        size: int,
+        offset: int = 0,
+        first_line: int = 1,
+        limit: int | None = None,
+        skip_partial: bool = False,
+        reuse: bool = False,
     ) -> Iterator[Block]:
         """Yield blocks of about ``size`` bytes of whole lines, from ``offset`` up to ``limit``.
 
         A limit keeps a log that is being appended to consistent with the hash
         taken of it before reading. ``skip_partial`` drops the rest of a line
-        that began before ``offset`` (it was read already).
+        that began before ``offset`` (it was read already). With ``reuse`` every
+        block's ``data`` is a view of one buffer, valid until the next block: for
+        a caller that only wants to know where the blocks fall (a Dask client
+        handing out byte ranges), which then costs no allocation per block.
         """
         stream = self.open(offset)
         carry = b""
         line = first_line
         pos = offset
         left = None if limit is None else limit - offset
+        buf = bytearray()
         try:
             while True:
                 want = size if left is None else min(size, left)
                 if want <= 0:
                     break
-                data = bytearray(len(carry) + want)  # read straight in after the carried part line
-                data[: len(carry)] = carry
+                need = len(carry) + want
+                if not reuse or len(buf) < need:
+                    buf = bytearray(need)
+                buf[: len(carry)] = carry  # read straight in after the carried part line
                 try:
-                    got = stream.readinto(memoryview(data)[len(carry) :])
+                    got = stream.readinto(memoryview(buf)[len(carry) : need])
                 except OSError as exc:
                     where = f"after line {line - 1}" if line > 1 else "before the first complete line"
                     raise InputError(self.path, f"{_why(exc)} ({where})") from exc
                 if not got:
                     break
-                del data[len(carry) + got :]
+                end, start = len(carry) + got, 0
                 if left is not None:
                     left -= got
                 if skip_partial:
-                    end = data.find(b"\n")
-                    if end < 0:
-                        pos += len(data)
+                    start = buf.find(b"\n", 0, end) + 1
+                    if start == 0:
+                        pos += end
                         carry = b""
                         continue
-                    pos += end + 1
-                    del data[: end + 1]
+                    pos += start
                     skip_partial = False
-                cut = data.rfind(b"\n") + 1
+                cut = buf.rfind(b"\n", start, end) + 1
                 if cut == 0:
-                    carry = bytes(data)
+                    carry = bytes(buf[start:end])
                     if len(carry) > MAX_LINE:
                         raise InputError(self.path, f"line longer than {MAX_LINE >> 20} MiB: not a text log", line)
                     continue
-                carry = bytes(data[cut:])
-                del data[cut:]
-                n = data.count(b"\n")
-                pos += len(data)
+                carry = bytes(buf[cut:end])
+                n = buf.count(b"\n", start, cut)
+                pos += cut - start
+                if reuse:
+                    data: bytes | bytearray | memoryview = memoryview(buf)[start:cut]
+                else:  # this block's own buffer: trimmed in place, not copied
+                    del buf[cut:]
+                    del buf[:start]
+                    data = buf
                 yield Block(data, line, n, pos, True)
                 line += n
             if carry:

@@ -1,0 +1,39 @@
+"""Blocks of whole lines: every line once, numbered, and the same cuts whether or not the buffer is reused."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filterlog.ingest.source import Source
+
+LINES = st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"x")), max_size=40)
+
+
+def _cuts(src: Source, reuse: bool, **kw) -> list[tuple[int, int, int, int, bool, bytes]]:
+    return [
+        (b.first_line, b.lines, b.end_offset - len(b.data), b.end_offset, b.terminated, bytes(b.data))
+        for b in src.blocks(reuse=reuse, **kw)
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(LINES, st.booleans(), st.integers(1, 64), st.integers(0, 80), st.booleans())
+def test_reused_buffer_cuts_where_fresh_buffers_do(lines, last_newline, size, offset, skip_partial) -> None:
+    data = b"\n".join(lines) + (b"\n" if last_newline and lines else b"")
+    offset = min(offset, len(data))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.log"
+        path.write_bytes(data)
+        src = Source(path)
+        kw = {"size": size, "offset": offset, "limit": len(data), "skip_partial": skip_partial}
+        fresh = _cuts(src, False, **kw)
+        assert _cuts(src, True, **kw) == fresh
+    if offset == 0 and not skip_partial:  # from the start: every line once, in order, numbered from 1
+        body = b"".join(d if term else d[:-1] for *_, term, d in fresh)
+        assert body == data
+        assert sum(n for _, n, *_ in fresh) == data.count(b"\n") + (not data.endswith(b"\n") and bool(data))
+        assert all(f[0] == 1 + sum(g[1] for g in fresh[:i]) for i, f in enumerate(fresh))
