@@ -3,7 +3,10 @@
 Log data is hostile. A URL or a user name can start with ``=`` and a
 spreadsheet would run it as a formula, so every CSV text cell that could is
 prefixed with an apostrophe (the OWASP "CSV injection" advice). JSON carries the
-values as they are; a program reading it is expected to treat them as data.
+values as they are; a program reading it is expected to treat them as data. Only
+the characters that would act on a terminal showing the JSON (C1 controls, bidi
+marks and overrides, which can make text read differently) are written as
+``uXXXX`` escapes (JSON's own), which decode to the same values.
 """
 
 from __future__ import annotations
@@ -64,9 +67,17 @@ def records(findings: pa.Table) -> list[dict[str, Any]]:
     return out
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Kept raw by ``ensure_ascii=False`` but not safe on a terminal (json escapes C0 controls itself)."""
+
+
 def json_text(items: Sequence[Any]) -> str:
-    """A JSON array for ``--format json``: indented, non-ASCII kept, a newline at the end."""
-    return json.dumps(list(items), indent=2, ensure_ascii=False) + "\n"
+    """A JSON array for ``--format json``: indented, non-ASCII kept, a newline at the end.
+
+    These characters can only stand inside JSON strings, so escaping them keeps the document valid.
+    """
+    text = json.dumps(list(items), indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

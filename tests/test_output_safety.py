@@ -178,6 +178,9 @@ def test_json_keeps_values_as_logged_but_escapes_controls(hostile: dict[str, Any
     data = json.loads(hostile["json"]["findings json"])
     assert {r["user"] for r in data} >= {SCRIPT, FORMULA.lower(), "\x1b[31mred"}
     assert "\x1b" not in hostile["json"]["findings json"]  # JSON writes it as \\u001b
+    for name, text in hostile["json"].items():  # bidi overrides and C1 controls as escapes too
+        assert not CONTROL.search(text), (name, [c for c in text if CONTROL.match(c)])
+    assert any("\u202e" in json.dumps(row, ensure_ascii=False) for row in data)  # decoded, the value is kept
 
 
 def test_summary_parquet_holds_the_data_as_logged(hostile: dict[str, Any]) -> None:
