@@ -102,6 +102,26 @@ def _partition_dates(folder: Path) -> list[date]:
     return sorted(days)
 
 
+def _abandoned(tmp: Path) -> bool:
+    """Whether no live process is writing this temporary file.
+
+    Runs that change the data hold the lock, so their temporary files, met by
+    the next lock holder, are a killed run's. Reports and the pseudonym key are
+    written without the lock (a review may be rendering while cron ingests);
+    their files are named ``.NAME.PID.tmp`` and are left alone while PID lives.
+    """
+    pid = tmp.stem.rpartition(".")[2]
+    if not tmp.name.startswith(".") or not pid.isdigit() or int(pid) == 0:
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, OverflowError):
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def within(days: list[date], date_from: date | None, date_to: date | None) -> list[date]:
     """The ``days`` in [date_from, date_to]; a missing bound leaves that side open."""
     return [d for d in days if (date_from is None or d >= date_from) and (date_to is None or d <= date_to)]
@@ -278,7 +298,8 @@ class Workspace:
         """Undo what a killed run left half-done; returns the ingest ids removed."""
         pending = [r["ingest_id"] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")]
         for tmp in self.root.glob("**/*.tmp"):
-            tmp.unlink(missing_ok=True)
+            if _abandoned(tmp):
+                tmp.unlink(missing_ok=True)
         for spilled in self.root.glob(".detect-*"):  # a killed detect's person buckets (personal data)
             shutil.rmtree(spilled, ignore_errors=True)
         for ingest_id in pending:

@@ -295,6 +295,26 @@ def test_recover_removes_renamed_files_of_an_uncommitted_ingest(ws: Workspace, t
     assert ws.manifest("pending") == []
 
 
+def test_recover_leaves_a_report_being_written_by_a_live_process(ws: Workspace) -> None:
+    """Reports are written without the lock: a review rendering while cron ingests keeps its file."""
+    import subprocess
+    import sys
+
+    ws.create()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    reports = ws.root / "reports"
+    reports.mkdir(exist_ok=True)
+    live = reports / f".review-2026-11-18.html.{os.getpid()}.tmp"
+    dead = reports / f".review-2026-11-17.html.{int(gone.stdout)}.tmp"
+    part = ws.root / "events" / "date=2026-11-18" / "abc-00000.parquet.tmp"
+    part.parent.mkdir(parents=True)
+    for f in (live, dead, part):
+        f.write_bytes(b"half written")
+    ws.recover()
+    assert live.exists()
+    assert not dead.exists() and not part.exists()
+
+
 def test_next_run_recovers_and_reingests(ws: Workspace, tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_bytes(NATIVE.read_bytes())
