@@ -302,6 +302,11 @@ class Workspace:
                 tmp.unlink(missing_ok=True)
         for spilled in self.root.glob(".detect-*"):  # a killed detect's person buckets (personal data)
             shutil.rmtree(spilled, ignore_errors=True)
+        categories = self.root / "categories"
+        if any(categories.glob(".tmp-*")) or any(categories.glob(".old-*")):  # a killed categories import
+            from .enrich.lists import recover as recover_lists  # only then: enrich brings tldextract
+
+            recover_lists(categories)
         for ingest_id in pending:
             for f in self.events_dir.glob(f"date=*/{ingest_id}-*.parquet"):
                 f.unlink()

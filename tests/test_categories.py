@@ -439,3 +439,24 @@ def test_wired_into_filterlog_cli() -> None:
         pytest.skip("filterlog.cli does not mount the categories group yet")
     result = CliRunner().invoke(cli, ["categories", "lookup", "www.nordvpn.com"])
     assert result.output == "www.nordvpn.com: vpn (shipped list vpn.txt)\n"
+
+
+@pytest.mark.parametrize("killed_after", ["old moved aside", "new moved in"])
+def test_recovery_finishes_an_import_killed_between_its_renames(
+    tmp_path: Path, ws: Workspace, killed_after: str
+) -> None:
+    import_lists(make_ut1(tmp_path / "one"), ws)
+    root = ws.root / "categories"
+    (root / "ut1").rename(root / ".old-ut1-0123abcd")
+    staged = root / ".tmp-ut1-89abcdef"
+    staged.mkdir()
+    (staged / "vpn.txt").write_text("half.example\n")
+    if killed_after == "new moved in":
+        staged.rename(root / "ut1")
+    with ws.lock():
+        pass
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == []
+    if killed_after == "old moved aside":  # the old set is back in place, and works
+        assert Categories.load(ws).lookup("example-vpn.net") == ("vpn", "imported list ut1/vpn.txt")
+    else:  # the new set was whole when it moved in: it stays, the old one goes
+        assert (root / "ut1" / "vpn.txt").read_text() == "half.example\n"

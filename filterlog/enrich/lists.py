@@ -176,6 +176,27 @@ def import_lists(path: str | Path, ws: Workspace, category: str | None = None) -
     return result
 
 
+_STAGED = re.compile(r"^\.(tmp|old)-(.+)-[0-9a-f]{8}$")
+
+
+def recover(root: Path) -> None:
+    """Finish what an import killed half-way through ``_store`` left in ``root`` (a workspace's categories/).
+
+    A set being written (``.tmp-*``) is dropped; the set it was to replace
+    (``.old-*``) goes back in place if the new one never got there, else it goes.
+    """
+    if not root.is_dir():
+        return
+    for staged in sorted(root.iterdir(), key=lambda p: p.name.startswith(".old-")):  # .tmp- first
+        m = _STAGED.match(staged.name)
+        if not m or not staged.is_dir():
+            continue
+        if m[1] == "old" and not (root / m[2]).exists():
+            staged.rename(root / m[2])
+        else:
+            shutil.rmtree(staged, ignore_errors=True)
+
+
 def _store(root: Path, name: str, lists: dict[str, pa.Array], meta: dict) -> None:
     """Write one list set (text + index) beside the others, then swap it in and record it in the manifest."""
     tmp = root / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
