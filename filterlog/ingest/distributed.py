@@ -39,7 +39,7 @@ from ..workspace import Workspace
 from .base import Reader
 from .pipeline import FileResult, Hashed, Plan, failure, finish, hash_file, head_digest, open_file
 from .source import Block, Source
-from .stream import Job, Progress, Resume, Tally, parse_block, quarantine_rows, stream
+from .stream import Job, Progress, Resume, Tally, held_back, parse_block, prefix, quarantine_rows, stream
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -116,7 +116,7 @@ def parse_chunk(work: FileWork, chunk: Chunk) -> Piece:
         block = Block(text, chunk.first_line, chunk.lines, chunk.hi, chunk.terminated)
         reader = work.reader(timezone=work.tz)
         block, parsed, span = parse_block(reader, writer, work.sha, work.tz, work.hold_fragment, chunk.number, block)
-        held = not chunk.terminated and (work.hold_fragment or bool(parsed.bad_lines))
+        held = held_back(block, parsed, work.hold_fragment)
         rows = quarantine_rows(block, parsed, work.sha, work.name) if parsed.bad_lines and not held else None
         return Piece(
             chunk, parsed.events.num_rows, parsed.skipped, parsed.repaired, len(parsed.bad_lines), rows, span, held,
@@ -152,23 +152,11 @@ def stream_file(work: FileWork, start: tuple[int, int, bool], block_size: int, l
 
 def _prefix(src: Source, offset: int, reader: Reader, hasher: hashlib._Hash | None) -> None:
     """Show the reader (and the hash) the content before ``offset``, in whole lines, as ``resume_point`` did."""
-    stream = src.open()
-    left, carry = offset, b""
-    try:
-        while left > 0:
-            chunk = stream.read(min(left, 8 << 20))
-            if not chunk:
-                break
-            left -= len(chunk)
-            if hasher is not None:
-                hasher.update(chunk)
-            text = carry + chunk
-            cut = text.rfind(b"\n") + 1
-            if cut:
-                reader.prime(text[:cut])
-            carry = text[cut:]
-    finally:
-        stream.close()
+    for chunk, lines in prefix(src, offset):
+        if hasher is not None:
+            hasher.update(chunk)
+        if lines:
+            reader.prime(lines)
 
 
 def _portable(exc: BaseException, work: FileWork) -> BaseException:

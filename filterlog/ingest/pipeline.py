@@ -196,8 +196,7 @@ def open_file(
         return FileResult(str(path), "empty", message=f"{path}: empty file, nothing to ingest")
     cls = reader_cls or sniff(head, path)
     head_sha = head_digest(head)
-    reader = cls(timezone=cfg.site.timezone)
-    start = resume_point(ws, src, head_sha, reader)
+    start, reader = resume_point(ws, src, head_sha, lambda: cls(timezone=cfg.site.timezone))
     if start.offset and not has_more(src, start.offset):
         if progress:
             progress(size)
@@ -267,7 +266,7 @@ def finish(plan: Plan, tally: Tally, content_sha: str | None) -> FileResult:
     file; a plain file's comes from its whole-file hash.
     """
     file, path = plan.file, plan.file.path
-    counts = tally.manifest(None)
+    counts = tally.manifest()
     if file.plain:  # the whole-file pass hashed the complete lines already
         whole = tally.complete_bytes == file.size
         counts["content_sha256"] = file.sha if whole else file.cut_sha if tally.complete_bytes == file.cut else None

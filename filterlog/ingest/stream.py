@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -40,42 +40,55 @@ class Resume:
     """The offset falls inside a line already ingested: skip the rest of that line."""
 
 
-def resume_point(ws: Workspace, src: Source, head_sha: str, reader: Reader) -> Resume:
-    """Find the longest earlier ingest whose content this file starts with (a log that grew).
+def resume_point(ws: Workspace, src: Source, head_sha: str, make: Callable[[], Reader]) -> tuple[Resume, Reader]:
+    """Find the longest earlier ingest whose content this file starts with (a log that grew); and its reader.
 
     The reader is shown the content it will not parse (``Reader.prime``), so a
-    header-driven format knows the layout of the lines that follow.
+    header-driven format knows the layout of the lines that follow. Each
+    candidate gets a fresh reader from ``make``: one that saw the lines of an
+    ingest that turned out not to match would carry a header from past the
+    point where reading starts.
     """
     for row in ws.lineage(head_sha):
         if row.content_sha256 is None:
             continue
-        hasher = hashlib.sha256()
-        left = row.content_bytes
-        last = b"\n"
+        hasher, reader = hashlib.sha256(), make()
+        read, last = 0, b"\n"
         seen: list[bytes] = []
-        carry = b""
-        stream = src.open()
-        try:
-            while left > 0:
-                chunk = stream.read(min(left, 8 << 20))
-                if not chunk:
-                    break
-                hasher.update(chunk)
-                left -= len(chunk)
-                last = chunk[-1:]
-                text = carry + chunk
-                cut = text.rfind(b"\n") + 1
-                seen.append(text[:cut])
-                carry = text[cut:]
-                if len(seen) > 1:  # keep memory bounded: hand over whole lines as they come
-                    reader.prime(seen.pop(0))
-        finally:
-            stream.close()
-        if left == 0 and hasher.hexdigest() == row.content_sha256:
+        for chunk, lines in prefix(src, row.content_bytes):
+            hasher.update(chunk)
+            read += len(chunk)
+            last = chunk[-1:]
+            seen.append(lines)
+            if len(seen) > 1:  # keep memory bounded: hand over whole lines as they come
+                reader.prime(seen.pop(0))
+        if read == row.content_bytes and hasher.hexdigest() == row.content_sha256:
             for text in seen:
                 reader.prime(text)
-            return Resume(row.content_bytes, row.end_line + 1, hasher, last != b"\n")
-    return Resume()
+            return Resume(row.content_bytes, row.end_line + 1, hasher, last != b"\n"), reader
+    return Resume(), make()
+
+
+def prefix(src: Source, size: int) -> Iterator[tuple[bytes, bytes]]:
+    """The first ``size`` bytes of content, a piece at a time: each raw piece and the whole lines it completes.
+
+    What a grown file's earlier part is read for: its hash, and the lines a
+    header-driven reader is shown (``Reader.prime``). Stops early if the content is shorter.
+    """
+    stream = src.open()
+    left, carry = size, b""
+    try:
+        while left > 0:
+            chunk = stream.read(min(left, 8 << 20))
+            if not chunk:
+                return
+            left -= len(chunk)
+            text = carry + chunk
+            cut = text.rfind(b"\n") + 1
+            carry = text[cut:]
+            yield chunk, text[:cut]
+    finally:
+        stream.close()
 
 
 def has_more(src: Source, offset: int) -> bool:
@@ -157,8 +170,8 @@ class Tally:
                 f"{self.quarantined} + skipped {self.skipped} after line {last_line}"
             )
 
-    def manifest(self, hasher: hashlib._Hash | None) -> dict[str, object]:
-        """The manifest columns these counts fill in."""
+    def manifest(self) -> dict[str, object]:
+        """The manifest columns these counts fill in (the content hash is the caller's)."""
         return {
             "lines_read": self.lines,
             "events": self.events,
@@ -166,7 +179,6 @@ class Tally:
             "skipped": self.skipped,
             "end_line": self.end_line,
             "content_bytes": self.complete_bytes,
-            "content_sha256": hasher.hexdigest() if hasher is not None else None,
             "time_min": _iso(self.tmin),
             "time_max": _iso(self.tmax),
         }
@@ -204,7 +216,7 @@ def stream(job: Job) -> Tally:
             block, parsed, span = pending.popleft().result()
             read_ahead()
             if not block.terminated:
-                if parsed.bad_lines or job.hold_fragment:  # a half-written last line: read it when complete
+                if held_back(block, parsed, job.hold_fragment):
                     tally.held_back = True
                     continue
                 if hasher is not None:
@@ -238,8 +250,8 @@ def parse_block(
     """
     parsed = reader.parse(block.data, block.first_line)
     _guard(block, parsed)
-    if not block.terminated and (hold_fragment or parsed.bad_lines):
-        return block, parsed, None  # held back: written when the line is complete
+    if held_back(block, parsed, hold_fragment):
+        return block, parsed, None
     span = None
     if parsed.events.num_rows:
         events = _with_source(parsed.events, sha)
@@ -247,6 +259,15 @@ def parse_block(
         span = (lo.value, hi.value)
         _write_by_date(writer, number, events, tz)
     return block, parsed, span
+
+
+def held_back(block: Block, parsed: Parsed, hold_fragment: bool) -> bool:
+    """Whether a file's unterminated last line is left for a later run, to be read when complete.
+
+    It is when the file may still be being written, or when the line did not
+    parse (probably cut short); then nothing of it is written or counted.
+    """
+    return not block.terminated and (hold_fragment or bool(parsed.bad_lines))
 
 
 def _guard(block: Block, parsed: Parsed) -> None:
