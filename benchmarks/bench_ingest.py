@@ -339,21 +339,30 @@ with open(result, "w") as fh:
 """
 
 
-def _spawn(argv: list[str], work: Path) -> dict[str, float]:
-    """Run argv to completion, stdout/stderr into ``work``; its exit code, wall and CPU s, peak RSS."""
-    result = work / "rusage.json"
+def launch(argv: list[str], work: Path, env: dict[str, str] | None = None) -> int:
+    """Start argv under the launcher, stdout/stderr into ``work``, no progress bar; the launcher's pid."""
+    (work / "rusage.json").unlink(missing_ok=True)
     actions = [
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, str(work / "stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
         (os.POSIX_SPAWN_OPEN, 2, str(work / "stderr"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
     ]
-    env = {**os.environ, "CI": "1"}  # no progress bar
-    launcher = [sys.executable, "-S", "-c", _LAUNCHER, str(result), *argv]
-    pid = os.posix_spawn(launcher[0], launcher, env, file_actions=actions)
-    _, status, _ = os.wait4(pid, 0)
+    launcher = [sys.executable, "-S", "-c", _LAUNCHER, str(work / "rusage.json"), *argv]
+    return os.posix_spawn(launcher[0], launcher, {**os.environ, "CI": "1", **(env or {})}, file_actions=actions)
+
+
+def collect(work: Path, argv: list[str]) -> dict[str, float]:
+    """What the launcher reported once it ended: exit code, wall and CPU s, peak RSS (KiB)."""
+    result = work / "rusage.json"
     if not result.exists():
-        raise RuntimeError(f"launcher failed (status {status}) for {argv}")
+        raise RuntimeError(f"launcher failed for {argv}: {(work / 'stderr').read_text(errors='replace')[-2000:]}")
     return json.loads(result.read_text())
+
+
+def _spawn(argv: list[str], work: Path) -> dict[str, float]:
+    """Run argv to completion, stdout/stderr into ``work``; its exit code, wall and CPU s, peak RSS."""
+    os.wait4(launch(argv, work), 0)
+    return collect(work, argv)
 
 
 def _parquet_mb(root: Path) -> float:

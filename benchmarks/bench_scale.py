@@ -19,7 +19,6 @@ note: GoAccess comes from ``make bench-tools``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -37,7 +36,7 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_ingest import _LAUNCHER, NAIVE, input_file, warm  # noqa: E402
+from bench_ingest import NAIVE, collect, input_file, launch, warm  # noqa: E402
 
 FILTERLOG = ("filterlog", "local:1", "local:2")
 TOOLS = (*FILTERLOG, "naive", "goaccess")
@@ -64,21 +63,9 @@ class Measure:
 
 def spawn(argv: list[str], work: Path, env: dict[str, str] | None = None) -> Measure:
     """Run ``argv`` under bench_ingest's launcher (its own rusage), sampling the process tree's RSS."""
-    result = work / "rusage.json"
-    result.unlink(missing_ok=True)
-    out, err = work / "stdout", work / "stderr"
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, str(out), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
-        (os.POSIX_SPAWN_OPEN, 2, str(err), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
-    ]
-    launcher = [sys.executable, "-S", "-c", _LAUNCHER, str(result), *argv]
-    pid = os.posix_spawn(launcher[0], launcher, {**os.environ, "CI": "1", **(env or {})}, file_actions=actions)
+    pid = launch(argv, work, env)
     root, tree = psutil.Process(pid), 0
-    while True:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
+    while not os.waitpid(pid, os.WNOHANG)[0]:
         total = 0
         try:
             for p in [root, *root.children(recursive=True)]:
@@ -90,13 +77,11 @@ def spawn(argv: list[str], work: Path, env: dict[str, str] | None = None) -> Mea
             pass
         tree = max(tree, total)
         time.sleep(0.2)
-    if not result.exists():
-        raise RuntimeError(f"launcher failed for {argv}: {err.read_text(errors='replace')[-2000:]}")
-    usage = json.loads(result.read_text())
+    usage = collect(work, argv)
+    out, err = (work / "stdout").read_text(errors="replace"), (work / "stderr").read_text(errors="replace")
     return Measure(
-        argv, int(usage["rc"]), usage["wall"], usage["cpu"], usage["maxrss_kib"] * 1024 / 1e6, tree / 1e6,
-        out.read_text(errors="replace"), err.read_text(errors="replace"),
-    )  # fmt: skip
+        argv, int(usage["rc"]), usage["wall"], usage["cpu"], usage["maxrss_kib"] * 1024 / 1e6, tree / 1e6, out, err
+    )
 
 
 def split(log: Path, parts: int) -> list[Path]:
