@@ -119,7 +119,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--block-mb", type=int, default=32)
+    ap.add_argument("--block-mb", type=int, default=16)
     ap.add_argument("--ingest", action="store_true", help="also time the whole ingest")
     ap.add_argument("--only", choices=list(FORMATS), action="append")
     args = ap.parse_args()

@@ -36,7 +36,7 @@ ip_map = ""                    # CSV: ip,user[,device][,valid_from,valid_to]
 groups = ""                    # CSV: user,group   (e.g. staff, year7)
 
 [ingest]
-block_mb = 32                  # text parsed per step; memory grows with this, not with file size
+block_mb = 16                  # text parsed per step; memory grows with this, not with file size
 settle_seconds = 60            # a last line without newline in a file changed this recently is still
                                # being written: it is left for the next run rather than stored cut short
 
@@ -108,7 +108,7 @@ class Identity:
 class Ingest:
     """How ingest trades memory for speed."""
 
-    block_mb: int = 32
+    block_mb: int = 16
     settle_seconds: int = 60
     """A file modified less than this long ago may end in a half-written line."""
 

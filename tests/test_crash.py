@@ -95,7 +95,7 @@ def ref(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     config = (
         DEFAULT_TOML.replace('ip_map = ""', f"ip_map = {json.dumps(str(first.ip_map))}", 1)
         .replace('groups = ""', f"groups = {json.dumps(str(first.groups))}", 1)
-        .replace("block_mb = 32", "block_mb = 1", 1)
+        .replace("block_mb = 16", "block_mb = 1", 1)
     )
     assert "block_mb = 1" in config
     r = Reference([first.log, log2], config, EVENT_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(),

@@ -33,8 +33,8 @@ def _workspace(root: Path) -> Workspace:
     """A workspace that reads in 1 MiB blocks, so a few MB make several chunks."""
     ws = Workspace(root).create()
     text = ws.config_path.read_text(encoding="utf-8")
-    assert "block_mb = 32" in text
-    ws.config_path.write_text(text.replace("block_mb = 32", "block_mb = 1", 1), encoding="utf-8")
+    assert "block_mb = 16" in text
+    ws.config_path.write_text(text.replace("block_mb = 16", "block_mb = 1", 1), encoding="utf-8")
     return ws
 
 
