@@ -88,7 +88,7 @@ def search_terms(events: pa.Table, domains: pa.Array | pa.ChunkedArray | None = 
     keep = pa.array(candidate)  # filter, not take: take on a chunked column copies all of it first
     sub_engine = engines.filter(keep)
     path = pc.fill_null(events.column("path").filter(keep), "")
-    host = pc.fill_null(events.column("host").filter(keep), "")
+    host = pc.fill_null(pc.cast(events.column("host").filter(keep), pa.string()), "")
     query = events.column("query").filter(keep)
     for ep in ENDPOINTS if len(rows) else ():
         hit = pc.and_(pc.equal(sub_engine, ep.engine), pc.match_substring_regex(path, ep.path))
