@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from filterlog.enrich.identity import attribute, load_groups, load_ip_map, people
 from filterlog.errors import ConfigError
@@ -15,6 +18,7 @@ MAP = """ip,user,device,valid_from,valid_to
 10.20.1.15,SCHOOL\\JSmith,CB-0101,2026-11-18T08:00:00Z,2026-11-18T12:00:00Z
 10.20.1.15,y9.abrown@school.local,CB-0202,2026-11-18T12:00:00Z,2026-11-18T16:00:00Z
 10.20.1.16,t.jones,LAPTOP-7,,
+10.20.1.17,k.lee,PC-9,2026-11-18T09:00:00Z,2026-11-18T10:00:00Z
 """
 
 
@@ -40,6 +44,9 @@ def ip_map(tmp_path: Path):
         ("10.20.1.15", "07:59", None, None),  # before the first lease
         ("10.20.1.16", "03:00", "t.jones", "LAPTOP-7"),  # open-ended lease
         ("10.20.1.99", "09:00", None, None),  # not in the map
+        ("10.20.1.17", "08:59", None, None),  # an address's only lease, not begun
+        ("10.20.1.17", "09:00", "k.lee", "PC-9"),
+        ("10.20.1.17", "10:00", None, None),  # ... and over
     ],
 )
 def test_address_is_attributed_by_time(ip_map, ip: str, hhmm: str, user: str | None, device: str | None) -> None:
@@ -112,3 +119,39 @@ def test_who_is_the_user_else_the_address_on_codes() -> None:
     )
     assert who.to_pylist() == ["a", "2.2.2.2", "a", "b"]
     assert coalesce_codes(pa.array([], pa.string()), pa.array([], pa.string())).to_pylist() == []
+
+
+_HOURS = st.integers(min_value=0, max_value=23)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    leases=st.lists(st.tuples(st.integers(0, 3), _HOURS, st.integers(1, 6)), max_size=8),
+    events=st.lists(st.tuples(st.integers(0, 4), _HOURS, st.booleans()), min_size=1, max_size=30),
+)
+def test_attribution_matches_a_lease_by_lease_search(tmp_path_factory, leases, events) -> None:
+    """Against the definition: the lease of the event's address whose [from, to) holds its time."""
+    rows = ["ip,user,device,valid_from,valid_to"]
+    kept: list[tuple[int, int, int, str]] = []
+    taken: dict[int, list[tuple[int, int]]] = {}
+    for i, (ip, start, hours) in enumerate(leases):
+        end = start + hours
+        if any(start < b and a < end for a, b in taken.get(ip, [])):
+            continue  # a map gives one holder at a time
+        taken.setdefault(ip, []).append((start, end))
+        kept.append((ip, start, end, f"u{i}"))
+        stamp = "2026-11-18T{:02d}:00:00Z"
+        rows.append(f"10.0.0.{ip},u{i},d{i},{stamp.format(start)},{stamp.format(end) if end < 24 else ''}")
+    path = tmp_path_factory.mktemp("map") / "ip_map.csv"
+    path.write_text("\n".join(rows) + "\n")
+    ip_map = load_ip_map(path)
+    times = pa.array([_at(f"{h:02d}:{30 if half else 0:02d}") for _, h, half in events], pa.timestamp("ms", tz="UTC"))
+    ips = pa.array([f"10.0.0.{ip}" for ip, _, _ in events])
+    users, devices = attribute(times, ips, ip_map)
+    want = []
+    for ip, hour, half in events:
+        t = hour + (0.5 if half else 0)
+        holders = [u for i, a, b, u in kept if i == ip and a <= t < (b if b < 24 else np.inf)]
+        want.append(holders[0] if holders else None)
+    assert users.to_pylist() == want
+    assert devices.to_pylist() == [None if w is None else "d" + w[1:] for w in want]

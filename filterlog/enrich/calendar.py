@@ -79,15 +79,26 @@ def _offsets(utc_ms: np.ndarray, valid: np.ndarray, timezone: str) -> np.ndarray
     """
     if not valid.any():
         return np.zeros(len(utc_ms), dtype=np.int64)
-    bucket = np.floor_divide(utc_ms, _BUCKET_MS)
-    lo, hi = int(bucket[valid].min()), int(bucket[valid].max())
+    first, last = _valid_range(utc_ms, valid)
+    lo, hi = first // _BUCKET_MS, last // _BUCKET_MS
     if hi - lo > 1_000_000:
         aware = pa.array(utc_ms, pa.int64()).cast(_UTC_MS).cast(pa.timestamp("ms", tz=timezone))
         return pc.local_timestamp(aware).cast(pa.int64()).to_numpy(zero_copy_only=False) - utc_ms
     starts = np.arange(lo, hi + 1, dtype=np.int64) * _BUCKET_MS
     aware = pa.array(starts, pa.int64()).cast(_UTC_MS).cast(pa.timestamp("ms", tz=timezone))
     table = pc.local_timestamp(aware).cast(pa.int64()).to_numpy(zero_copy_only=False) - starts
+    if (table == table[0]).all():  # no clock change in the span (nearly every day): one offset for all
+        return np.full(len(utc_ms), table[0], dtype=np.int64)
+    bucket = np.floor_divide(utc_ms, _BUCKET_MS)
     return table[np.clip(bucket - lo, 0, hi - lo)]
+
+
+def _valid_range(values: np.ndarray, valid: np.ndarray) -> tuple[int, int]:
+    """The least and greatest of ``values`` where ``valid``, without copying out the valid rows when all are."""
+    if valid.all():
+        return int(values.min()), int(values.max())
+    chosen = values[valid]
+    return int(chosen.min()), int(chosen.max())
 
 
 def _working_day_table(days: np.ndarray, hours: WorkingHours) -> np.ndarray:
@@ -134,10 +145,15 @@ def in_working_hours(times: pa.Array | pa.ChunkedArray, hours: WorkingHours, tim
         result |= (clock >= lo) & (clock < hi)
     result &= valid
     if result.any():
-        # Judge the days on the distinct dates only: a log holds few of them.
+        # Judge each date once, not each row: a log spans few dates.
         rows = np.flatnonzero(result)
-        unique_days, inverse = np.unique(day[rows], return_inverse=True)
-        result[rows] = _working_day_table(unique_days, hours)[inverse]
+        days = day[rows]
+        first, last = int(days.min()), int(days.max())
+        if last - first < 100_000:  # a table over the span, indexed: no sort of millions of rows
+            result[rows] = _working_day_table(np.arange(first, last + 1), hours)[days - first]
+        else:
+            unique_days, inverse = np.unique(days, return_inverse=True)
+            result[rows] = _working_day_table(unique_days, hours)[inverse]
     return pa.array(result, pa.bool_())
 
 

@@ -121,14 +121,22 @@ def attribute(
         )
     code = codes_in(ips, ip_map.ips)
     ms = np.asarray(pc.fill_null(pc.cast(times, pa.int64()), 0), dtype=np.int64)
-    # One sorted key per lease, (address code, start time), so one binary search finds the
-    # last lease of the event's address that began at or before the event.
-    lease_key = ip_map.ip_code * _SPAN + np.clip(ip_map.start_ms, 0, _SPAN - 1)
-    event_key = code * _SPAN + np.clip(ms, 0, _SPAN - 1)
-    pos = np.searchsorted(lease_key, event_key, side="right") - 1
-    ok = (code >= 0) & (pos >= 0)
-    safe = np.maximum(pos, 0)
-    ok &= (ip_map.ip_code[safe] == code) & (ms < ip_map.end_ms[safe])
+    # An address with one lease (most, on a school day) is looked up by its code alone. For the
+    # others, one sorted key per lease, (address code, start time), lets one binary search find
+    # the last lease of the event's address that began at or before the event.
+    known = code >= 0
+    first = np.searchsorted(ip_map.ip_code, np.arange(len(ip_map.ips)))
+    leases = np.diff(np.append(first, len(ip_map.ip_code)))
+    at = np.where(known, code, 0)
+    pos = first[at] if len(first) else np.zeros(n, dtype=np.int64)
+    several = np.flatnonzero(known & (leases[at] > 1)) if len(first) else np.zeros(0, dtype=np.int64)
+    if len(several):
+        lease_key = ip_map.ip_code * _SPAN + np.clip(ip_map.start_ms, 0, _SPAN - 1)
+        event_key = code[several] * _SPAN + np.clip(ms[several], 0, _SPAN - 1)
+        pos[several] = np.searchsorted(lease_key, event_key, side="right") - 1
+    ok = known & (pos >= 0)
+    safe = np.minimum(np.maximum(pos, 0), len(ip_map) - 1)
+    ok &= (ip_map.ip_code[safe] == code) & (ip_map.start_ms[safe] <= ms) & (ms < ip_map.end_ms[safe])
     lease = pa.array(safe.astype(np.int32), mask=~ok)
     return (
         pa.DictionaryArray.from_arrays(lease, ip_map.users),
