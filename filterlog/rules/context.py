@@ -39,13 +39,36 @@ def spread(per_value: pa.Array | np.ndarray, chunk: pa.DictionaryArray) -> np.nd
         table = per_value.astype(bool, copy=False)
     else:
         table = np.asarray(pc.fill_null(per_value, False).to_numpy(zero_copy_only=False), dtype=bool)
-    if len(table) == 0:
-        return np.zeros(len(chunk), dtype=bool)
     indices = chunk.indices
-    if indices.null_count:
-        valid = np.asarray(indices.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-        return table[pc.fill_null(indices, 0).to_numpy()] & valid
-    return table[indices.to_numpy()]
+    n = len(indices)
+    if len(table) == 0 or n == 0 or indices.null_count == n:
+        return np.zeros(n, dtype=bool)
+    width = np.dtype(indices.type.to_pandas_dtype())
+    raw = np.frombuffer(indices.buffers()[1], dtype=width, count=indices.offset + n)[indices.offset :]
+    if not indices.null_count:
+        return table[raw]
+    # A null row's index slot may hold anything: clip it into range, then clear the row by the validity bitmap.
+    bits = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
+    valid = np.unpackbits(bits, count=indices.offset + n, bitorder="little")[indices.offset :].view(bool)
+    return np.take(table, raw, mode="clip") & valid
+
+
+FEW_ROWS = 64
+"""``Context.take`` picks rows chunk by chunk when it wants fewer than one in this many, else filters."""
+
+
+def _pick(column: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """The sorted distinct ``rows`` of a column, taken from each chunk that holds some."""
+    if isinstance(column, pa.Array):
+        return column.take(pa.array(rows, pa.int64()))
+    starts = np.cumsum([0, *(len(c) for c in column.chunks)])
+    cuts = np.searchsorted(rows, starts)
+    pieces = [
+        chunk.take(pa.array(rows[cuts[i] : cuts[i + 1]] - starts[i], pa.int64()))
+        for i, chunk in enumerate(column.chunks)
+        if cuts[i + 1] > cuts[i]
+    ]
+    return pa.chunked_array(pieces, column.type)
 
 
 class Context:
@@ -170,22 +193,26 @@ class Context:
         """The given rows (any order, repeats allowed) of some columns, as a small Arrow table.
 
         ``take`` on a chunked 10M-row column first glues its chunks together
-        (a whole-column copy); filtering by a mask does not. So the distinct
-        rows are filtered out once and the small result is indexed.
+        (a whole-column copy). So the distinct rows are picked out once, chunk
+        by chunk where they are few (a rule's evidence: cost by rows picked),
+        else by one mask filter (cost by column length), and the small result is indexed.
         """
         positions = np.asarray(positions, dtype=np.int64)
         distinct = np.unique(positions)
-        mask = np.zeros(len(self), dtype=bool)
-        mask[distinct] = True
-        keep = pa.array(mask)
-        stored = [c for c in columns if c not in DERIVED]
-        arrays = {}
-        if stored:
-            sub = self.events.select(stored).filter(keep)
-            arrays.update({name: sub.column(name) for name in stored})
-        for name in columns:
-            if name in DERIVED:
-                arrays[name] = self.column(name).filter(keep)
+        if len(distinct) * FEW_ROWS < len(self):
+            arrays = {name: _pick(self.column(name), distinct) for name in columns}
+        else:
+            mask = np.zeros(len(self), dtype=bool)
+            mask[distinct] = True
+            keep = pa.array(mask)
+            stored = [c for c in columns if c not in DERIVED]
+            arrays = {}
+            if stored:
+                sub = self.events.select(stored).filter(keep)
+                arrays.update({name: sub.column(name) for name in stored})
+            for name in columns:
+                if name in DERIVED:
+                    arrays[name] = self.column(name).filter(keep)
         index = pa.array(np.searchsorted(distinct, positions), pa.int64())
         return pa.table({name: arrays[name] for name in columns}).take(index) if columns else pa.table({})
 
