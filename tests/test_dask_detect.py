@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from filterlog import cluster
 from filterlog import findings as store
 from filterlog.cli import cli
+from filterlog.ingest import ingest
 from filterlog.rules import RULE_IDS, buckets, detect
+from filterlog.rules.engine import MARGIN
 from filterlog.workspace import Workspace
 
 distributed = pytest.importorskip("distributed")
@@ -44,6 +46,24 @@ def test_cluster_finds_what_the_process_finds(demo_day, client, tmp_path: Path, 
     assert report.findings == whole.num_rows
     assert store.read(ws).equals(whole)
     assert not list(ws.root.glob(".detect-*"))
+
+
+def test_cluster_spills_a_large_day_in_parts(demo_day, client, tmp_path: Path) -> None:
+    """A day of many events files is spilled by both workers side by side; the buckets still hold every row in order."""
+    ws = Workspace(tmp_path / "ws")
+    ws.create()
+    config = (demo_day.workspace / "filterlog.toml").read_text(encoding="utf-8")
+    ws.config_path.write_text(config.replace("block_mb = 16", "block_mb = 1", 1), encoding="utf-8")
+    ingest(ws, [demo_day.day.log])
+    src = buckets.source(ws, ws.event_dates()[0], MARGIN)
+    assert buckets.spill_parts(src, cluster.workers(client)) == 2
+    with ws.lock():
+        detect(ws)
+    whole = store.read(ws)
+    assert set(whole.column("rule").to_pylist()) == set(RULE_IDS)
+    with ws.lock():
+        detect(ws, client=client, buckets=3)
+    assert store.read(ws).equals(whole)
 
 
 def test_cli_scheduler_local_judges_large_days_in_buckets(demo_day, tmp_path: Path, monkeypatch) -> None:

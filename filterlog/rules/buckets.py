@@ -283,11 +283,11 @@ def _hashed(column: pa.Array | pa.ChunkedArray, k: int) -> tuple[np.ndarray, np.
     return np.concatenate(buckets), np.concatenate(valid)
 
 
-def _bucket_path(folder: str, bucket: int) -> Path:
-    return Path(folder) / f"bucket-{bucket:04d}.arrows"
+def _bucket_path(folder: str, bucket: int, part: int) -> Path:
+    return Path(folder) / f"bucket-{bucket:04d}-{part:03d}.arrows"
 
 
-def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None) -> list[int]:
+def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None, part: int = 0, parts: int = 1) -> list[int]:
     """Stream the date into ``k`` bucket files in ``folder``, each person's rows in their original order.
 
     Returns the rows written per bucket. Files are read and split on two
@@ -295,6 +295,11 @@ def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None) -> list[int
     writing, which takes them in file order. Dictionaries differ from batch to
     batch, so buckets are Arrow IPC streams, which carry a replacement
     dictionary where needed (the file format cannot).
+
+    With ``parts`` > 1 this spills only the ``part``-th of ``parts`` consecutive
+    runs of the date's files (Dask workers spill a large date side by side);
+    ``read_bucket`` joins a bucket's parts in order, so its rows keep the order
+    of the whole date.
     """
     writers: list[ipc.RecordBatchStreamWriter | None] = [None] * k
     counts = [0] * k
@@ -304,7 +309,7 @@ def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None) -> list[int
         for b, piece in pieces:
             writer = writers[b]
             if writer is None:
-                path = _bucket_path(folder, b)
+                path = _bucket_path(folder, b, part)
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
                 writer = writers[b] = ipc.new_stream(str(path), piece.schema)
             writer.write_batch(piece)
@@ -313,7 +318,9 @@ def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None) -> list[int
     try:
         with ThreadPoolExecutor(max_workers=SPILL_THREADS) as pool:
             try:
-                for path, where in _files(src):
+                files = list(_files(src))
+                mine = files[part * len(files) // parts : (part + 1) * len(files) // parts]
+                for path, where in mine:
                     ahead.append(pool.submit(_split_file, path, where, ip_map, k))
                     if len(ahead) > SPILL_THREADS:
                         write(ahead.popleft().result())
@@ -346,12 +353,17 @@ def _split_file(path: str, where: tuple[str, int] | None, ip_map: IpMap | None, 
 
 
 def read_bucket(folder: str, bucket: int) -> pa.Table:
-    """One spilled bucket's events (empty table with the events' columns if it got none)."""
-    path = _bucket_path(folder, bucket)
-    if not path.exists():
-        return _target().empty_table()
-    with pa.OSFile(str(path)) as f:
-        return ipc.open_stream(f).read_all()
+    """One spilled bucket's events, its parts in order (empty table with the events' columns if it got none)."""
+    tables = []
+    for path in sorted(Path(folder).glob(f"bucket-{bucket:04d}-*.arrows")):
+        with pa.OSFile(str(path)) as f:
+            tables.append(ipc.open_stream(f).read_all())
+    return pa.concat_tables(tables) if tables else _target().empty_table()
+
+
+def spill_parts(src: DaySource, most: int) -> int:
+    """Into how many parts a date's spill can be cut for ``most`` workers: at least one events file each."""
+    return max(1, min(most, len(src.before) + len(src.own) + len(src.after)))
 
 
 @contextmanager

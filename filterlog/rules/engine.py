@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import findings as store
+from ..cluster import workers
 from ..config import Config
 from ..enrich.events import Categoriser, Enricher
 from ..errors import ConfigError
@@ -259,14 +260,16 @@ def _on_cluster(
             futures.append([client.submit(day_task, root, src, rule_ids, pure=False)])
             continue
         where = _day_folder(folder, src.day)
-        spilled = client.submit(spill_task, root, src, k, where, pure=False)
-        futures.append([spilled, *(client.submit(bucket_task, root, src.day, where, b, rule_ids, spilled, pure=False)
+        n = _buckets.spill_parts(src, workers(client))
+        spills = [client.submit(spill_task, root, src, k, where, i, n, pure=False) for i in range(n)]
+        futures.append([*spills, *(client.submit(bucket_task, root, src.day, where, b, rule_ids, spills, pure=False)
                                    for b in range(k))])  # fmt: skip
     try:
         for (_, k), day_futures in zip(plans, futures, strict=True):
             results = client.gather(day_futures)
-            if k > 1:  # the spill task's rows per bucket, and its seconds
-                results[0] = (FINDING_SCHEMA.empty_table(), results[0][1])
+            if k > 1:  # the spill tasks' rows per bucket, and their seconds
+                spilled = len(results) - k
+                results[:spilled] = [(FINDING_SCHEMA.empty_table(), took) for _, took in results[:spilled]]
             yield _gathered(results)
     finally:  # an error, or the caller stopped: nothing may still write into the folder about to be removed
         client.cancel([f for day_futures in futures for f in day_futures])
@@ -295,19 +298,21 @@ def day_task(root: str, src: DaySource, rule_ids: list[str]) -> Judged:
     return judge_day(src, enricher, _rules(config, rule_ids))
 
 
-def spill_task(root: str, src: DaySource, k: int, folder: str) -> tuple[list[int], dict[str, float]]:
-    """Dask task: a large date streamed into ``k`` bucket files; the rows per bucket, and the seconds it took."""
+def spill_task(
+    root: str, src: DaySource, k: int, folder: str, part: int, parts: int
+) -> tuple[list[int], dict[str, float]]:
+    """Dask task: one part of a large date streamed into ``k`` bucket files; the rows per bucket, and its seconds."""
     enricher, _ = _state(root)
     t0 = _time.perf_counter()
-    rows = _buckets.spill(src, k, folder, enricher.ip_map)
+    rows = _buckets.spill(src, k, folder, enricher.ip_map, part, parts)
     return rows, {"spill": _time.perf_counter() - t0}
 
 
 def bucket_task(
-    root: str, day: date, folder: str, bucket: int, rule_ids: list[str], spilled: tuple[list[int], dict[str, float]]
+    root: str, day: date, folder: str, bucket: int, rule_ids: list[str], spilled: list[tuple[list[int], dict]]
 ) -> Judged:
-    """Dask task: one bucket of a date's people, judged on a worker once ``spill_task`` has written it."""
-    if not spilled[0][bucket]:
+    """Dask task: one bucket of a date's people, judged on a worker once every ``spill_task`` has written its part."""
+    if not any(rows[bucket] for rows, _ in spilled):
         return FINDING_SCHEMA.empty_table(), {}
     enricher, config = _state(root)
     return judge_bucket(folder, bucket, day, enricher, _rules(config, rule_ids))
