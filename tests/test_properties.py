@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from filterlog.ingest import READERS, SquidNative
+from filterlog.ingest.source import Block
+from filterlog.ingest.stream import quarantine_rows
 from filterlog.schema import validate
 
 FAST = settings(
@@ -153,6 +155,23 @@ def test_native_lines_round_trip(lines: list[tuple[bytes, dict]], blank_first: b
         assert row["source_line"] == first + i + int(blank_first)
         got = {k: row[k] for k in want}
         assert got == want, line
+    own = bytearray(block)  # as the pipeline hands blocks over: the reader's own, worked on in place
+    again = SquidNative().parse(own, first)
+    assert bytes(own) == block
+    assert again.events.equals(parsed.events)
+
+
+def test_a_block_worked_on_in_place_is_quoted_as_read() -> None:
+    """The fast path zeroes elapsed padding in the block itself; a quarantined line still reads as logged."""
+    good = b"1795392022.806    951 10.20.30.100 TCP_MISS/200 384 GET http://a.example/ - HIER_DIRECT/1.2.3.4 text/html"
+    bad = b"1795392023.806     12 10.20.30.101 TCP_MISS/2x0 384 GET http://b.example/ - HIER_DIRECT/1.2.3.4 text/html"
+    text = b"\n".join([good, bad, good]) + b"\n"
+    block = Block(bytearray(text), 7, 3, len(text), True)
+    parsed = SquidNative().parse(block.data, block.first_line)
+    assert parsed.events.num_rows == 2 and parsed.bad_lines == [8]
+    assert bytes(block.data) == text
+    rows = quarantine_rows(block, parsed, "sha", "access.log")
+    assert rows.column("raw").to_pylist() == [bad]
 
 
 # --- arbitrary bytes ---------------------------------------------------------------------------

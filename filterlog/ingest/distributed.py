@@ -107,10 +107,11 @@ def parse_chunk(work: FileWork, chunk: Chunk) -> Piece:
     """Parse one chunk and write its events (a Dask task)."""
     writer = PartWriter(work.root, work.ingest_id)
     try:
+        data = bytearray(chunk.hi - chunk.lo)  # the reader's own, as in-process blocks are
         with open(work.path, "rb") as f:
             f.seek(chunk.lo)
-            data = f.read(chunk.hi - chunk.lo)
-        if len(data) != chunk.hi - chunk.lo:
+            got = f.readinto(data)
+        if got != chunk.hi - chunk.lo:
             raise FilterlogError(f"{work.name}: file shrank while being read (truncated or rotated in place?)")
         text = data if chunk.terminated else data + b"\n"
         block = Block(text, chunk.first_line, chunk.lines, chunk.hi, chunk.terminated)

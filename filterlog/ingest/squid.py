@@ -96,10 +96,12 @@ class SquidNative(Reader):
         """
         if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
             return None
-        buf = _spans.padded(block)
         m = len(block)
         if not len(nl):
             return None
+        # A block read here is this reader's own bytearray: the padding is zeroed in place (and put back
+        # below, as quarantine rows quote the line as read) rather than in a copy of 16 MB.
+        buf = np.frombuffer(block, np.uint8) if isinstance(block, bytearray) else _spans.padded(block)
         starts = np.empty(len(nl), dtype=np.int64)
         starts[0] = 0
         starts[1:] = nl[:-1] + 1
@@ -111,12 +113,16 @@ class SquidNative(Reader):
         lead = np.logical_and.accumulate(buf[cells] == 32, axis=1)
         if lead[:, -1].any():
             return None
-        buf[cells[lead]] = 48
+        padding = cells[lead]
+        buf[padding] = 48
         last = nl[0] - 1 - (buf[nl[0] - 1] == 13)
         width = 12 if buf[last] == 34 else 10
         names = _FIELDS if width == 10 else [*_FIELDS, "referer", "user_agent"]
         # A fixed column count already proves the fields line up: the hierarchy check is not needed.
-        t = _csv(pa.py_buffer(buf[:m]), names, True, len(nl), len(nl), delimiter=" ", exclude=("hier",))
+        try:
+            t = _csv(pa.py_buffer(buf[:m]), names, True, len(nl), len(nl), delimiter=" ", exclude=("hier",))
+        finally:
+            buf[padding] = 32  # Arrow's columns hold copies: the block is the text as read again
         if t is None:
             return None
         out = Parsed(empty_events())
