@@ -60,6 +60,20 @@ def test_same_content_under_another_name_is_not_ingested_twice(ws: Workspace, tm
     assert events_table(ws).num_rows == 20
 
 
+def test_files_hashed_ahead_are_decided_in_order(ws: Workspace, tmp_path: Path) -> None:
+    """The next file is hashed while one is read; a copy is still judged after the file before it is in."""
+    copy = tmp_path / "copy.log"
+    copy.write_bytes(NATIVE.read_bytes())
+    other = tmp_path / "other.log"
+    other.write_bytes(squid_line(datetime(2026, 11, 18, 9, 0, tzinfo=UTC)))
+    again = tmp_path / "again.log"
+    again.write_bytes(other.read_bytes())
+    report = ingest(ws, [NATIVE, copy, other, again])
+    assert [f.status for f in report.files] == ["ingested", "unchanged", "ingested", "unchanged"]
+    assert events_table(ws).num_rows == 21
+    assert_accounted(ws)
+
+
 def test_grown_file_ingests_only_new_lines(ws: Workspace, tmp_path: Path) -> None:
     lines = native_lines()
     log = tmp_path / "access.log"
