@@ -7,6 +7,7 @@ import hashlib
 import inspect
 import os
 import stat
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +73,45 @@ def test_files_hashed_ahead_are_decided_in_order(ws: Workspace, tmp_path: Path) 
     assert [f.status for f in report.files] == ["ingested", "unchanged", "ingested", "unchanged"]
     assert events_table(ws).num_rows == 21
     assert_accounted(ws)
+
+
+def _slow_hash(monkeypatch, fail: bool = False) -> list[Path]:
+    """Make every file's hash take a while (or then fail), as a large file's does; return the files hashed."""
+    from filterlog.ingest import pipeline
+
+    real, seen = pipeline.hash_file, []
+
+    def slow(path: Path, size: int | None = None):
+        time.sleep(0.3)
+        seen.append(path)
+        if fail:
+            raise OSError(5, "Input/output error")
+        return real(path, size)
+
+    monkeypatch.setattr(pipeline, "hash_file", slow)
+    return seen
+
+
+def test_a_new_file_is_read_while_it_is_hashed(ws: Workspace, monkeypatch) -> None:
+    """Its events wait for the hash only to be written: every source_id and the manifest are the file's hash."""
+    seen = _slow_hash(monkeypatch)
+    (result,) = ingest(ws, [NATIVE]).files
+    assert seen == [NATIVE] and result.status == "ingested" and result.events == 20
+    sha = hashlib.sha256(NATIVE.read_bytes()).hexdigest()
+    (row,) = ws.manifest()
+    assert (row.sha256, row.content_sha256) == (sha, sha)
+    assert {r["source_id"] for r in event_rows(ws)} == {sha}
+    (again,) = ingest(ws, [NATIVE]).files  # its first line is known now: this one waits, and is skipped
+    assert again.status == "unchanged"
+    assert_accounted(ws)
+
+
+def test_a_file_that_cannot_be_hashed_while_read_leaves_nothing(ws: Workspace, monkeypatch) -> None:
+    _slow_hash(monkeypatch, fail=True)
+    (result,) = ingest(ws, [NATIVE]).files
+    assert result.status == "failed" and "Input/output error" in result.message
+    assert ws.manifest() == [] and ws.manifest("pending") == []
+    assert not list(ws.events_dir.rglob("*.parquet*"))
 
 
 def test_grown_file_ingests_only_new_lines(ws: Workspace, tmp_path: Path) -> None:

@@ -112,32 +112,82 @@ def ingest(
                     on_file(result)
             return report
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="filterlog-hash") as pool:
-            for path, hashed in _hashed_ahead(pool, files):
+            for ahead in _hashed_ahead(pool, files):
                 try:
-                    result = _ingest_file(ws, hashed.result(), reader_cls, cfg, progress, threads, replace)
+                    result = _ingest_file(ws, ahead, reader_cls, cfg, progress, threads, replace)
                 except Exception as exc:
-                    result = failure(path, exc)
+                    result = failure(ahead.path, exc)
                 report.files.append(result)
                 if on_file:
                     on_file(result)
     return report
 
 
-def _hashed_ahead(pool: ThreadPoolExecutor, files: list[Path]) -> Iterator[tuple[Path, Future[Hashed]]]:
-    """Each file with its hash, the next file's hash taken while this one is read.
+@dataclass(frozen=True)
+class Ahead:
+    """A file whose hash is being taken in the background, and the size it is taken at (None: stat failed)."""
+
+    path: Path
+    size: int | None
+    hashed: Future[Hashed]
+
+
+def _hashed_ahead(pool: ThreadPoolExecutor, files: list[Path]) -> Iterator[Ahead]:
+    """Each file with its hash to come, the next file's hash taken while this one is read.
 
     Hashing reads a whole file on one core; done before each file, it left the
-    other core idle for a tenth of a many-file ingest. The hash is only read,
-    and the file decided on, in file order, so skips and grown-file resumes
-    come out as they would one file at a time.
+    other core idle for a tenth of a many-file ingest. Files are decided on in
+    file order, so skips and grown-file resumes come out as they would one
+    file at a time.
     """
-    pending: deque[tuple[Path, Future[Hashed]]] = deque()
+    pending: deque[Ahead] = deque()
     for path in files:
-        pending.append((path, pool.submit(hash_file, path)))
+        try:
+            size: int | None = path.stat().st_size
+        except OSError:
+            size = None  # hash_file says why, in its own words
+        pending.append(Ahead(path, size, pool.submit(hash_file, path, size)))
         if len(pending) > 1:
             yield pending.popleft()
     while pending:
         yield pending.popleft()
+
+
+def _now_or_later(ws: Workspace, ahead: Ahead, replace: bool) -> tuple[Hashed, str | Future[str]]:
+    """The hashed file and its SHA-256; for a file no earlier ingest can match, a stand-in and the hash to come.
+
+    A file whose first line begins no ingest in the manifest can be neither a
+    copy nor a continuation of one (the same bytes begin with the same line):
+    it is read from its first line whatever its hash, so reading starts at
+    once and events wait for the hash (their ``source_id``) only to be written.
+    """
+    if ahead.hashed.done() or replace or ahead.size is None or not _unmatched(ws, ahead.path):
+        file = ahead.hashed.result()
+        return file, file.sha
+    src = Source(ahead.path)
+    cut = last_newline_end(ahead.path, ahead.size) if src.compression is None else None
+    return Hashed(ahead.path, ahead.size, src, "", cut, None), _sha_later(ahead.hashed)
+
+
+def _unmatched(ws: Workspace, path: Path) -> bool:
+    try:
+        head = Source(path).head()
+    except (OSError, FilterlogError):
+        return False  # the ordinary path reports it
+    return bool(head) and not ws.lineage(head_digest(head))
+
+
+def _sha_later(hashed: Future[Hashed]) -> Future[str]:
+    sha: Future[str] = Future()
+
+    def done(got: Future[Hashed]) -> None:
+        try:
+            sha.set_result(got.result().sha)
+        except BaseException as exc:  # an unreadable file: whoever waits for the hash raises it
+            sha.set_exception(exc)
+
+    hashed.add_done_callback(done)
+    return sha
 
 
 def failure(path: Path, exc: Exception) -> FileResult:
@@ -169,9 +219,9 @@ class Hashed:
         return self.src.compression is None
 
 
-def hash_file(path: Path) -> Hashed:
-    """Hash a file (and its complete lines, if plain): reads it whole, touches no database."""
-    size = path.stat().st_size
+def hash_file(path: Path, size: int | None = None) -> Hashed:
+    """Hash the first ``size`` bytes of a file (all by default), and its complete lines if plain; no database."""
+    size = path.stat().st_size if size is None else size
     src = Source(path)
     cut = last_newline_end(path, size) if src.compression is None else None
     sha, cut_sha = sha256_file(path, size, cut)
@@ -245,22 +295,22 @@ def head_digest(head: bytes) -> str:
 
 def _ingest_file(
     ws: Workspace,
-    file: Hashed,
+    ahead: Ahead,
     reader_cls: type[Reader] | None,
     cfg: Config,
     progress: Progress | None,
     threads: int,
     replace: bool = False,
 ) -> FileResult:
+    file, sha = _now_or_later(ws, ahead, replace)
     plan = open_file(ws, file, reader_cls, cfg, progress, replace)
     if isinstance(plan, FileResult):
         return plan
-    file = plan.file
     job = Job(
         file.src,
         plan.reader,
         plan.writer,
-        file.sha,
+        sha,
         cfg.site.timezone,
         cfg.ingest.block_mb << 20,
         threads,
@@ -272,6 +322,8 @@ def _ingest_file(
     )
     try:
         tally = stream(job)
+        if not isinstance(sha, str):
+            plan.file = ahead.hashed.result()
         content = plan.start.hasher.hexdigest() if not file.plain else None
         return finish(plan, tally, content)
     except BaseException:
@@ -286,7 +338,7 @@ def finish(plan: Plan, tally: Tally, content_sha: str | None) -> FileResult:
     file; a plain file's comes from its whole-file hash.
     """
     file, path = plan.file, plan.file.path
-    counts = tally.manifest()
+    counts = {**tally.manifest(), "sha256": file.sha}  # the file's hash may have come in while it was read
     if file.plain:  # the whole-file pass hashed the complete lines already
         whole = tally.complete_bytes == file.size
         counts["content_sha256"] = file.sha if whole else file.cut_sha if tally.complete_bytes == file.cut else None

@@ -107,7 +107,8 @@ class Job:
     src: Source
     reader: Reader
     writer: PartWriter
-    sha: str
+    sha: str | Future[str]
+    """The file's SHA-256 (events' ``source_id``), or the hash still being taken: see ``source_id``."""
     tz: str
     block_size: int
     threads: int
@@ -224,7 +225,7 @@ def stream(job: Job) -> Tally:
                 tally.complete_bytes = block.end_offset
                 tally.end_line = block.first_line
             if parsed.bad_lines:
-                job.writer.write_quarantine(quarantine_rows(block, parsed, job.sha, job.label))
+                job.writer.write_quarantine(quarantine_rows(block, parsed, source_id(job.sha), job.label))
             tally.add(block, parsed, span, job.label)
             if job.progress:
                 raw = job.src.raw_position
@@ -241,7 +242,7 @@ def _work(job: Job, number: int, block: Block) -> Done:
 
 
 def parse_block(
-    reader: Reader, writer: PartWriter, sha: str, tz: str, hold_fragment: bool, number: int, block: Block
+    reader: Reader, writer: PartWriter, sha: str | Future[str], tz: str, hold_fragment: bool, number: int, block: Block
 ) -> Done:
     """Parse one block and write its events as part ``number``; the time span written, if any.
 
@@ -254,7 +255,7 @@ def parse_block(
         return block, parsed, None
     span = None
     if parsed.events.num_rows:
-        events = _with_source(parsed.events, sha)
+        events = _with_source(parsed.events, source_id(sha))
         lo, hi = pc.min_max(events.column("time")).values()
         span = (lo.value, hi.value)
         _write_by_date(writer, number, events, tz)
@@ -299,6 +300,11 @@ def _guard(block: Block, parsed: Parsed) -> None:
             checks.require(np.asarray(ok), f"negative {name}")
     if checks.failed:
         parsed.events = events.filter(checks.reject(parsed, lines))
+
+
+def source_id(sha: str | Future[str]) -> str:
+    """The file's hash, waiting for it if it is still being taken (a new file is parsed meanwhile)."""
+    return sha if isinstance(sha, str) else sha.result()
 
 
 def _with_source(events: pa.Table, sha: str) -> pa.Table:
