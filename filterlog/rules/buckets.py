@@ -148,8 +148,8 @@ def load(src: DaySource) -> pa.Table:
     """
     target = _target()
     with ThreadPoolExecutor(max_workers=SPILL_THREADS, thread_name_prefix="filterlog-load") as pool:
-        tables = [t for t in pool.map(lambda job: _read_whole(*job, target), _files(src)) if t is not None]
-    return pa.concat_tables(tables) if tables else target.empty_table()
+        files = list(pool.map(lambda job: _read_file(*job), _files(src)))
+    return pa.Table.from_batches([batch for batches in files for batch in batches], target)
 
 
 def batches(src: DaySource) -> Iterator[pa.RecordBatch]:
@@ -180,21 +180,6 @@ def _read_file(path: str, where: tuple[str, int] | None) -> list[pa.RecordBatch]
         return list(_file_batches(path, _target(), where))
     except (OSError, pa.ArrowInvalid) as exc:
         raise WorkspaceError(f"{path}: cannot read events: {exc}") from exc
-
-
-def _read_whole(path: str, where: tuple[str, int] | None, target: pa.Schema) -> pa.Table | None:
-    """One events file's rows (those ``where`` keeps), cast to ``target``; None if no row group can hold any."""
-    try:
-        reader = pq.ParquetFile(path, read_dictionary=list(AS_DICTIONARY))
-        groups = _groups(reader.metadata, where)
-        if not groups:
-            return None
-        table = reader.read_row_groups(groups, columns=COLUMNS, use_threads=False)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise WorkspaceError(f"{path}: cannot read events: {exc}") from exc
-    if not table.schema.equals(target):
-        table = table.cast(target)
-    return _kept(table, where)
 
 
 def _file_batches(path: str, target: pa.Schema, where: tuple[str, int] | None) -> Iterator[pa.RecordBatch]:
