@@ -5,7 +5,7 @@
     python benchmarks/bench_scale.py --sizes 50M --tools filterlog,local:1,local:2 --out /tmp/50m.md
 
 One command makes the whole of benchmarks/RESULTS.md: machine details, the table, every run.
-The input is a generated demo day (``filterlog.demo.generate_day``, cached by bench_ingest.py),
+The input is a generated demo day (``filterlog.demo.generate_day``, cached by inputs.py),
 split into ``--files`` pieces at newlines, since Dask spreads whole chunks and files. Each
 filterlog row ingests those pieces into a fresh workspace (``filterlog ingest``), then judges
 it (``filterlog detect``), in-process or with ``--scheduler local:1`` / ``local:2``. The naive
@@ -36,7 +36,8 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_ingest import NAIVE, collect, input_file, launch, warm  # noqa: E402
+from inputs import input_file  # noqa: E402
+from measure import NAIVE, collect, launch, warm  # noqa: E402
 
 FILTERLOG = ("filterlog", "local:1", "local:2")
 TOOLS = (*FILTERLOG, "naive", "goaccess")
@@ -64,7 +65,7 @@ class Measure:
 
 
 def spawn(argv: list[str], work: Path, env: dict[str, str] | None = None) -> Measure:
-    """Run ``argv`` under bench_ingest's launcher (its own rusage), sampling the process tree's RSS."""
+    """Run ``argv`` under measure.py's launcher (its own rusage), sampling the process tree's RSS."""
     pid = launch(argv, work, env)
     root, tree = psutil.Process(pid), 0
     while not os.waitpid(pid, os.WNOHANG)[0]:
