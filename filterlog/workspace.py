@@ -21,11 +21,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import config as _config
 from .errors import WorkspaceError
-from .parts import IngestWriter
+from .parts import IngestWriter, read_parts
 from .schema import EVENT_SCHEMA
 
 ENV = "FILTERLOG_WORKSPACE"
@@ -356,38 +355,22 @@ class Workspace:
         pending = {r[0] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")}
         return sorted(f for f in folder.glob("*.parquet") if f.name.split("-", 1)[0] not in pending)
 
-    def read_events(
-        self,
-        day: date,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        columns: list[str] | None = None,
-        dictionaries: tuple[str, ...] = (),
-    ) -> pa.Table:
-        """One local date's events (``EVENT_SCHEMA``), optionally only those logged in [since, until].
+    def read_events(self, day: date, columns: list[str] | None = None, dictionaries: tuple[str, ...] = ()) -> pa.Table:
+        """One local date's events (``EVENT_SCHEMA``, or those ``columns`` of it).
 
-        The time filter uses the Parquet row-group statistics, so reading the
-        edge of a neighbouring day does not read the whole day. String columns
-        named in ``dictionaries`` come back dictionary-encoded, as stored: a
-        day's user agents are a gigabyte as strings and a few dozen values as a dictionary.
+        String columns named in ``dictionaries`` come back dictionary-encoded, as
+        stored: a day's user agents are a gigabyte as strings and a few dozen values as a dictionary.
         """
         schema = EVENT_SCHEMA
         for name in dictionaries:
             index = schema.get_field_index(name)
             schema = schema.set(index, schema.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
-        files = self.event_files(day)
-        if not files:
-            return schema.empty_table() if columns is None else schema.empty_table().select(columns)
-        filters = []
-        if since is not None:
-            filters.append(("time", ">=", since))
-        if until is not None:
-            filters.append(("time", "<=", until))
+        if columns is not None:
+            schema = pa.schema([schema.field(name) for name in columns])
         try:
-            table = pq.read_table([str(f) for f in files], schema=schema, columns=columns, filters=filters or None)
+            return read_parts(self.event_files(day), schema)
         except (OSError, pa.ArrowInvalid) as exc:
             raise WorkspaceError(f"{self.events_dir}/date={day}: cannot read events: {exc}") from exc
-        return table
 
     # writing ----------------------------------------------------------------
     def begin(self, row: dict[str, object]) -> IngestWriter:
