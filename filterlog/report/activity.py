@@ -29,6 +29,8 @@ from ..workspace import Workspace, within
 
 READ = ["time", "client_ip", "user", "device", "host", "action", "bytes_in", "bytes_out"]
 """Event columns an aggregate needs: enrichment's inputs and what is counted. Paths and URLs stay on disk."""
+AS_CODES = ("client_ip", "user", "host")
+"""Read as stored, dictionary-encoded: enrichment works on their distinct values, so no per-event strings are built."""
 
 KEYS = ["date", "hour", "who", "group", "category", "action", "in_working_hours"]
 
@@ -123,7 +125,7 @@ def activity(
     timezone = ws.config.site.timezone
     parts = []
     for day in within(ws.event_dates(), date_from, date_to):
-        events = ws.read_events(day, columns=READ)
+        events = ws.read_events(day, columns=READ, dictionaries=AS_CODES)
         parts.append(aggregate(enricher.parallel(events, threads=2, search=False), timezone))
         if progress is not None:
             progress(1)
