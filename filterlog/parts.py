@@ -2,28 +2,32 @@
 
 Parsing threads, and Dask workers, each write their own part files; only the
 process holding the workspace database commits them. How events are laid out
-in Parquet (codec, dictionary pages, statistics) is decided here, once.
+in Parquet (codec, dictionary pages, statistics) is decided here, once, and
+so is how they are read back (``read_file``, ``read_parts``).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .schema import QUARANTINE_SCHEMA
+from .errors import WorkspaceError
+from .schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 if TYPE_CHECKING:
     from .workspace import Workspace
 
 COMPRESSION = "zstd"
 """Parquet codec: zstd stores proxy logs in about a third of snappy's space at similar speed."""
+_UTC = pa.timestamp("ms", tz="UTC")
 DICTIONARY_COLUMNS = [
     "client_ip", "user", "user_raw", "device", "method", "scheme", "host", "action", "vendor_action",
     "content_type", "vendor_category", "user_agent", "referer", "source_format", "source_id",
@@ -137,19 +141,77 @@ class IngestWriter(PartWriter):
         self.ws.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (self.ingest_id,))
 
 
-def read_parts(files: Sequence[Path], schema: pa.Schema) -> pa.Table:
-    """Events files' rows as ``schema`` (its columns; dictionary types read as stored, not rebuilt).
+Where = tuple[str, int] | None
+"""A time filter on an events file's rows: (">=" or "<=", epoch ms), or None for every row."""
 
-    File by file on two threads. Arrow's dataset reader, given dictionary
-    types, decoded the stored dictionaries to strings and encoded them again:
-    twice the CPU of reading the columns as they are.
+
+def events_schema(columns: Sequence[str] | None = None, dictionaries: Sequence[str] = ()) -> pa.Schema:
+    """``EVENT_SCHEMA`` (or those ``columns`` of it), the ``dictionaries`` columns dictionary-encoded.
+
+    Read so, as they are stored, such columns build no per-event strings.
+    """
+    schema = EVENT_SCHEMA
+    for name in dictionaries:
+        index = schema.get_field_index(name)
+        schema = schema.set(index, schema.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
+    return schema if columns is None else pa.schema([schema.field(name) for name in columns])
+
+
+def read_file(
+    path: str | Path, schema: pa.Schema, where: Where = None, batch_rows: int = 1 << 18
+) -> list[pa.RecordBatch]:
+    """One events file's rows (those ``where`` keeps) as ``schema``, in batches of at most ``batch_rows``.
+
+    Dictionary columns are read as stored; a neighbour day's margin (its first
+    or last half hour or so) skips the other row groups unread by their time statistics.
     """
     dictionaries = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+    try:
+        reader = pq.ParquetFile(path, read_dictionary=dictionaries)
+        batches = []
+        for batch in reader.iter_batches(batch_rows, _groups(reader.metadata, where), schema.names):
+            batch = _kept(batch if batch.schema.equals(schema) else batch.cast(schema), where)
+            if batch.num_rows:
+                batches.append(batch)
+        return batches
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise WorkspaceError(f"{path}: cannot read events: {exc}") from exc
 
-    def one(path: Path) -> pa.Table:
-        table = pq.ParquetFile(path, read_dictionary=dictionaries).read(columns=schema.names, use_threads=False)
-        return table if table.schema.equals(schema) else table.cast(schema)
 
+def read_parts(files: Iterable[tuple[str | Path, Where]], schema: pa.Schema) -> pa.Table:
+    """Events files' rows (each with its ``where``), in order, as ``schema``: files read on two threads.
+
+    Arrow's dataset reader, given dictionary types, decoded the stored
+    dictionaries to strings and encoded them again: twice the CPU.
+    """
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="filterlog-read") as pool:
-        tables = list(pool.map(one, files))
-    return pa.concat_tables(tables) if tables else schema.empty_table()
+        files = list(pool.map(lambda job: read_file(job[0], schema, job[1]), files))
+    return pa.Table.from_batches([batch for batches in files for batch in batches], schema)
+
+
+def _groups(meta: pq.FileMetaData, where: Where) -> list[int]:
+    """The row groups that may hold rows ``where`` keeps, by their time statistics."""
+    every = list(range(meta.num_row_groups))
+    index = meta.schema.to_arrow_schema().get_field_index("time")
+    if where is None or index < 0:
+        return every
+    op, ms = where
+    kept = []
+    for i in every:
+        stats = meta.row_group(i).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            kept.append(i)
+            continue
+        lo, hi = pa.array([stats.min, stats.max], _UTC).cast(pa.int64()).to_pylist()
+        if (hi >= ms) if op == ">=" else (lo <= ms):
+            kept.append(i)
+    return kept
+
+
+def _kept(rows: pa.RecordBatch, where: Where) -> pa.RecordBatch:
+    if where is None:
+        return rows
+    op, ms = where
+    bound = pa.scalar(ms, pa.int64()).cast(_UTC)
+    test = pc.greater_equal if op == ">=" else pc.less_equal
+    return rows.filter(test(rows.column("time"), bound))

@@ -24,8 +24,7 @@ import pyarrow as pa
 
 from . import config as _config
 from .errors import WorkspaceError
-from .parts import IngestWriter, read_parts
-from .schema import EVENT_SCHEMA
+from .parts import IngestWriter, events_schema, read_parts
 
 ENV = "FILTERLOG_WORKSPACE"
 DEFAULT = "filterlog-data"
@@ -361,16 +360,7 @@ class Workspace:
         String columns named in ``dictionaries`` come back dictionary-encoded, as
         stored: a day's user agents are a gigabyte as strings and a few dozen values as a dictionary.
         """
-        schema = EVENT_SCHEMA
-        for name in dictionaries:
-            index = schema.get_field_index(name)
-            schema = schema.set(index, schema.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
-        if columns is not None:
-            schema = pa.schema([schema.field(name) for name in columns])
-        try:
-            return read_parts(self.event_files(day), schema)
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise WorkspaceError(f"{self.events_dir}/date={day}: cannot read events: {exc}") from exc
+        return read_parts([(f, None) for f in self.event_files(day)], events_schema(columns, dictionaries))
 
     # writing ----------------------------------------------------------------
     def begin(self, row: dict[str, object]) -> IngestWriter:

@@ -39,7 +39,8 @@ import pyarrow.parquet as pq
 
 from ..enrich.identity import IpMap, attribute
 from ..errors import WorkspaceError
-from ..schema import EVENT_NAMES, EVENT_SCHEMA
+from ..parts import Where, events_schema, read_file, read_parts
+from ..schema import EVENT_NAMES
 from ..workspace import Workspace
 
 UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format")
@@ -64,6 +65,8 @@ BATCH_ROWS = 262_144
 """Rows read and spilled at a time (an events file is one row group of some 130,000 rows)."""
 
 _UTC = pa.timestamp("ms", tz="UTC")
+TARGET = events_schema(COLUMNS, AS_DICTIONARY)
+"""What detect reads of each events file."""
 
 
 @dataclass(frozen=True)
@@ -124,15 +127,7 @@ def buckets_for(rows: int, bucket_rows: int | None = None) -> int:
     return max(1, math.ceil(rows / (bucket_rows or BUCKET_ROWS)))
 
 
-def _schema() -> pa.Schema:
-    schema = EVENT_SCHEMA
-    for name in AS_DICTIONARY:
-        index = schema.get_field_index(name)
-        schema = schema.set(index, schema.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
-    return schema
-
-
-def _parts(src: DaySource) -> list[tuple[tuple[str, ...], tuple[str, int] | None]]:
+def _parts(src: DaySource) -> list[tuple[tuple[str, ...], Where]]:
     """(files, row filter) for the day before, the date itself and the day after, in that order."""
     if src.since_ms is None or src.until_ms is None:
         return [(src.own, None)]
@@ -142,14 +137,9 @@ def _parts(src: DaySource) -> list[tuple[tuple[str, ...], tuple[str, int] | None
 def load(src: DaySource) -> pa.Table:
     """The date's events with the margins of its neighbours, whole: what the rules see for an ordinary day.
 
-    Files are read one by one on ``SPILL_THREADS`` threads, dictionary columns
-    as stored: Arrow's dataset reader, given the same columns, took twice the CPU
-    (it decoded dictionaries to strings and encoded them again).
+    Files are read one by one on two threads, dictionary columns as stored (``parts.read_parts``).
     """
-    target = _target()
-    with ThreadPoolExecutor(max_workers=SPILL_THREADS, thread_name_prefix="filterlog-load") as pool:
-        files = list(pool.map(lambda job: _read_file(*job), _files(src)))
-    return pa.Table.from_batches([batch for batches in files for batch in batches], target)
+    return read_parts(_files(src), TARGET)
 
 
 def batches(src: DaySource) -> Iterator[pa.RecordBatch]:
@@ -163,69 +153,15 @@ def batches(src: DaySource) -> Iterator[pa.RecordBatch]:
         yield from _read_file(path, where)
 
 
-def _files(src: DaySource) -> Iterator[tuple[str, tuple[str, int] | None]]:
+def _files(src: DaySource) -> Iterator[tuple[str, Where]]:
     """Each events file to read, in order, with its row filter."""
     for files, where in _parts(src):
         for path in files:
             yield path, where
 
 
-def _target() -> pa.Schema:
-    schema = _schema()
-    return pa.schema([schema.field(name) for name in COLUMNS])
-
-
-def _read_file(path: str, where: tuple[str, int] | None) -> list[pa.RecordBatch]:
-    try:
-        return list(_file_batches(path, _target(), where))
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise WorkspaceError(f"{path}: cannot read events: {exc}") from exc
-
-
-def _file_batches(path: str, target: pa.Schema, where: tuple[str, int] | None) -> Iterator[pa.RecordBatch]:
-    """One events file's batches, cast to ``target``; with ``where`` (">=" or "<=", epoch ms) only those rows."""
-    reader = pq.ParquetFile(path, read_dictionary=list(AS_DICTIONARY))
-    groups = _groups(reader.metadata, where)
-    if not groups:
-        return
-    for batch in reader.iter_batches(batch_size=BATCH_ROWS, row_groups=groups, columns=COLUMNS):
-        if not batch.schema.equals(target):
-            batch = batch.cast(target)
-        batch = _kept(batch, where)
-        if batch.num_rows:
-            yield batch
-
-
-def _groups(meta: pq.FileMetaData, where: tuple[str, int] | None) -> list[int]:
-    """The row groups that may hold rows ``where`` keeps, by their time statistics.
-
-    A neighbour day's margin is its first or last half hour or so: the rest of
-    its files are skipped unread.
-    """
-    every = list(range(meta.num_row_groups))
-    index = meta.schema.to_arrow_schema().get_field_index("time")
-    if where is None or index < 0:
-        return every
-    op, ms = where
-    kept = []
-    for i in every:
-        stats = meta.row_group(i).column(index).statistics
-        if stats is None or not stats.has_min_max:
-            kept.append(i)
-            continue
-        lo, hi = pa.array([stats.min, stats.max], _UTC).cast(pa.int64()).to_pylist()
-        if (hi >= ms) if op == ">=" else (lo <= ms):
-            kept.append(i)
-    return kept
-
-
-def _kept(rows: pa.Table | pa.RecordBatch, where: tuple[str, int] | None) -> pa.Table | pa.RecordBatch:
-    if where is None:
-        return rows
-    op, ms = where
-    bound = pa.scalar(ms, pa.int64()).cast(_UTC)
-    test = pc.greater_equal if op == ">=" else pc.less_equal
-    return rows.filter(test(rows.column("time"), bound))
+def _read_file(path: str, where: Where) -> list[pa.RecordBatch]:
+    return read_file(path, TARGET, where, BATCH_ROWS)
 
 
 def person_buckets(events: pa.RecordBatch | pa.Table, ip_map: IpMap | None, k: int) -> np.ndarray:
@@ -339,7 +275,7 @@ thousand rows, and a bucket of a thousand chunks, whose per-chunk steps doubled 
 so consecutive files are joined until a cut gives pieces of about this size."""
 
 
-def _split_files(files: list[tuple[str, tuple[str, int] | None]], ip_map: IpMap | None, k: int) -> list:
+def _split_files(files: list[tuple[str, Where]], ip_map: IpMap | None, k: int) -> list:
     """Consecutive events files read, joined and cut into buckets (a task of the spill's threads)."""
     batches = [batch for path, where in files for batch in _read_file(path, where)]
     if len(batches) > 1:
@@ -353,7 +289,7 @@ def read_bucket(folder: str, bucket: int) -> pa.Table:
     for path in sorted(Path(folder).glob(f"bucket-{bucket:04d}-*.arrows")):
         with pa.OSFile(str(path)) as f:
             tables.append(ipc.open_stream(f).read_all())
-    return pa.concat_tables(tables) if tables else _target().empty_table()
+    return pa.concat_tables(tables) if tables else TARGET.empty_table()
 
 
 def spill_parts(src: DaySource, most: int) -> int:
