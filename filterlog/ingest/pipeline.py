@@ -164,9 +164,7 @@ def _now_or_later(ws: Workspace, ahead: Ahead, replace: bool) -> tuple[Hashed, s
     if ahead.hashed.done() or replace or ahead.size is None or not _unmatched(ws, ahead.path):
         file = ahead.hashed.result()
         return file, file.sha
-    src = Source(ahead.path)
-    cut = last_newline_end(ahead.path, ahead.size) if src.compression is None else None
-    return Hashed(ahead.path, ahead.size, src, "", cut, None), _sha_later(ahead.hashed)
+    return measure(ahead.path, ahead.size), _sha_later(ahead.hashed)
 
 
 def _unmatched(ws: Workspace, path: Path) -> bool:
@@ -219,13 +217,19 @@ class Hashed:
         return self.src.compression is None
 
 
-def hash_file(path: Path, size: int | None = None) -> Hashed:
-    """Hash the first ``size`` bytes of a file (all by default), and its complete lines if plain; no database."""
+def measure(path: Path, size: int | None = None) -> Hashed:
+    """A file's size (now, unless given), source and complete-lines end: a ``Hashed`` whose hashes are to come."""
     size = path.stat().st_size if size is None else size
     src = Source(path)
     cut = last_newline_end(path, size) if src.compression is None else None
-    sha, cut_sha = sha256_file(path, size, cut)
-    return Hashed(path, size, src, sha, cut, cut_sha)
+    return Hashed(path, size, src, "", cut, None)
+
+
+def hash_file(path: Path, size: int | None = None) -> Hashed:
+    """Hash the first ``size`` bytes of a file (all by default), and its complete lines if plain; no database."""
+    file = measure(path, size)
+    file.sha, file.cut_sha = sha256_file(path, file.size, file.cut)
+    return file
 
 
 @dataclass
