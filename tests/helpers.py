@@ -86,3 +86,19 @@ def assert_accounted(ws: Workspace) -> None:
     """Every manifest row accounts for every line it read."""
     for row in ws.manifest():
         assert row.lines_read == row.events + row.quarantined + row.skipped, row
+
+
+class DiesBeforeMarkingDone:
+    """The workspace database, except that the UPDATE marking an ingest done never happens: the process 'dies' there,
+    after the data files were renamed into place."""
+
+    def __init__(self, con: object) -> None:
+        self._con = con
+
+    def execute(self, sql: str, *args: object) -> object:
+        if sql.lstrip().upper().startswith("UPDATE INGESTS"):
+            raise KeyboardInterrupt("killed after the renames, before the manifest update")
+        return self._con.execute(sql, *args)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._con, name)

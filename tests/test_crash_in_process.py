@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from crash_checks import GARBAGE, all_events, all_quarantine, assert_same
-from helpers import SAMPLES
+from helpers import SAMPLES, DiesBeforeMarkingDone
 
 from filterlog.ingest import ingest
 from filterlog.workspace import Workspace
@@ -47,21 +47,6 @@ def test_replace_killed_while_forgetting_leaves_the_file_to_be_read_again(
     again.close()
 
 
-class _DiesBeforeMarkingDone:
-    """The database, except that the UPDATE marking an ingest done never happens: the process 'dies' there."""
-
-    def __init__(self, con: object) -> None:
-        self._con = con
-
-    def execute(self, sql: str, *args: object) -> object:
-        if sql.lstrip().upper().startswith("UPDATE INGESTS"):
-            raise KeyboardInterrupt("killed after the renames, before the manifest update")
-        return self._con.execute(sql, *args)  # type: ignore[attr-defined]
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._con, name)
-
-
 def test_readers_without_the_lock_never_see_an_uncommitted_ingest(ws: Workspace, tmp_path: Path) -> None:
     """Audit, review and summary take no lock: until recovery runs they must not read a killed ingest's parts."""
     ingest(ws, [SAMPLES / "squid-native.log"])
@@ -72,7 +57,7 @@ def test_readers_without_the_lock_never_see_an_uncommitted_ingest(ws: Workspace,
     writer = ws.begin(row)
     writer.write_events(day.isoformat(), 0, before)  # the same rows again: seen, they would be duplicates
     real = ws.db
-    ws._db = _DiesBeforeMarkingDone(real)  # type: ignore[assignment]
+    ws._db = DiesBeforeMarkingDone(real)  # type: ignore[assignment]
     with pytest.raises(KeyboardInterrupt):
         writer.commit({"lines_read": before.num_rows, "events": before.num_rows})
     ws._db = real

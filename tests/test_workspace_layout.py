@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import event_rows, events_table
+from helpers import DiesBeforeMarkingDone, event_rows, events_table
 from workspace_logs import NATIVE, native_lines, squid_line
 
 from filterlog.errors import WorkspaceError
@@ -92,28 +92,13 @@ def test_recover_removes_an_uncommitted_ingest(ws: Workspace, tmp_path: Path) ->
     assert events_table(ws).num_rows == 20
 
 
-class _CrashBeforeManifestUpdate:
-    """Wraps the SQLite connection; the UPDATE that marks an ingest done 'kills the process'."""
-
-    def __init__(self, con: object) -> None:
-        self._con = con
-
-    def execute(self, sql: str, *args: object) -> object:
-        if sql.lstrip().upper().startswith("UPDATE INGESTS"):
-            raise KeyboardInterrupt("simulated kill after the data files were renamed into place")
-        return self._con.execute(sql, *args)  # type: ignore[attr-defined]
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._con, name)
-
-
 def test_recover_removes_renamed_files_of_an_uncommitted_ingest(ws: Workspace, tmp_path: Path) -> None:
     ingest(ws, [NATIVE])
     kept = _files(ws)
     writer = ws.begin(_pending_row(tmp_path / "crashed.log"))
     _write_events(writer, "2026-11-19", _some_events())
     real = ws.db
-    ws._db = _CrashBeforeManifestUpdate(real)  # type: ignore[assignment]
+    ws._db = DiesBeforeMarkingDone(real)  # type: ignore[assignment]
     try:
         with pytest.raises(KeyboardInterrupt):
             writer.commit({"lines_read": 1, "events": 1})
