@@ -143,3 +143,26 @@ def test_run_with_a_local_scheduler_reports_as_in_process(tmp_path: Path) -> Non
         out[name] = (count, Path(summary.removeprefix("summary: ")).read_text())
     assert out["there"] == out["here"]
     assert out["here"][0].startswith("run: 6,000 lines read, 6,000 new events") and ": 0 findings" not in out["here"][0]
+
+
+def test_the_client_reads_a_plain_log_only_around_its_cuts(
+    tmp_path: Path, client: distributed.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers hash a log and count its lines: one core here reading every byte would cap the whole cluster."""
+    from filterlog.ingest import chunks, pipeline, source
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the client read the whole log")
+
+    monkeypatch.setattr(source.Source, "blocks", refuse)
+    monkeypatch.setattr(pipeline, "hash_file", refuse)
+    read, real = [], chunks._File.read
+    monkeypatch.setattr(chunks._File, "read", lambda self, lo, hi: read.append(hi - lo) or real(self, lo, hi))
+    log = tmp_path / "access.log"
+    log.write_bytes((SAMPLES / "squid-native.log").read_bytes() * 8_000)
+    os.utime(log, (time.time() - 3600,) * 2)
+    ws = _workspace(tmp_path / "ws")
+    report = ingest(ws, [log], client=client)
+    assert not report.failed and report.total("events") == report.total("lines") == 20 * 8_000
+    assert len(read) > 8 and sum(read) < log.stat().st_size / 4  # 1 MiB blocks: a fifth of each read near its cut
+    assert_accounted(ws)

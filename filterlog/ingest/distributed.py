@@ -1,23 +1,27 @@
 """Ingest on a Dask cluster (``--scheduler``): workers parse and write, this process keeps the books.
 
 Everything that touches the workspace database stays here, in file order:
-the hash and skip check, sniffing, the resume point of a grown file, the
-pending manifest row, the line tally, quarantine rows of chunked files and
-the commit. Workers get picklable descriptions of work (paths, offsets, the
+the skip check, sniffing, the resume point of a grown file, the pending
+manifest row, the line tally, quarantine rows of chunked files and the
+commit. Workers get picklable descriptions of work (paths, offsets, the
 reader class, the time zone) and write event Parquet to the very ``.tmp``
 paths the in-process writer would use; the client adopts those paths into
 the file's IngestWriter, so commit, abort and ``Workspace.recover`` treat
 them as they treat their own. Workers must see the workspace and the logs at
 the same absolute paths (a local disk, or NFS mounted alike everywhere).
 
-A plain file read by a reader without header state goes out in chunks: this
-process reads it once to cut blocks at newlines and count their lines (at
-memory speed), so every chunk knows its first line number exactly. A
-compressed file, or one read by a header-driven reader (W3C, Zscaler CSV:
-their ``prime`` is their own), goes out whole, as one task that streams it
-as the in-process engine does. Several files are in flight at once; a file
-that might continue, or repeat, one still in flight waits for it, so skips
-and grown-file resumes come out as they would one file at a time.
+This process reads no more of a log than its first line and a few hundred
+KiB around each cut: one core that read every byte would cap the cluster at the
+speed it can hash. A worker hashes each file before its turn (the next ones
+while this one is read), counting a plain file's newlines per 256 KiB in the
+same pass. A plain file read by a reader without header state goes out in
+chunks, cut at newlines and numbered from that table (chunks.py), so every
+chunk knows its first line number exactly. A compressed file, or one read
+by a header-driven reader (W3C, Zscaler CSV: their ``prime`` is their own),
+goes out whole, as one task that streams it as the in-process engine does.
+Several files are in flight at once; a file that might continue, or repeat,
+one still in flight waits for it, so skips and grown-file resumes come out
+as they would one file at a time.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import uuid4
 
 import pyarrow as pa
 
@@ -37,8 +42,9 @@ from ..errors import FilterlogError
 from ..parts import PartWriter
 from ..workspace import Workspace
 from .base import Reader
-from .pipeline import FileResult, Hashed, Plan, failure, finish, hash_file, head_digest, open_file
-from .source import Block, Source
+from .chunks import Chunk, cut
+from .pipeline import FileResult, Hashed, Plan, failure, finish, head_digest, measure, open_file
+from .source import Block, Source, sha256_file
 from .stream import Job, Progress, Resume, Tally, held_back, parse_block, prefix, quarantine_rows, stream
 
 if TYPE_CHECKING:
@@ -46,19 +52,6 @@ if TYPE_CHECKING:
 
 
 # --- on the workers ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Whole lines ``[lo, hi)`` of a plain file, starting at line ``first_line``."""
-
-    number: int
-    lo: int
-    hi: int
-    first_line: int
-    lines: int
-    terminated: bool
-    """False for a last line without newline (the reader is given one)."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +205,7 @@ def ingest_files(
     root = str(ws.root.absolute())
     queue: deque[_Run | FileResult] = deque()
     todo = deque(files)
-    waiting: Hashed | None = None  # hashed, but it may continue or repeat a file still in flight
+    ahead: deque[_Ahead] = deque()  # the next files in todo, hashed on the workers before their turn
     try:
         while True:
             while sum(len(r.futures) for r in queue if isinstance(r, _Run)) < slots:
@@ -222,18 +215,22 @@ def ingest_files(
                     continue
                 if not todo:
                     break
+                while len(ahead) < min(len(todo), workers(client)):
+                    ahead.append(_Ahead.start(client, todo[len(ahead)]))
                 path = todo[0]
                 try:
-                    file = waiting or hash_file(path)
+                    file: Hashed | Exception = ahead[0].result()
                     if _collides(file, queue):
-                        waiting = file
-                        break
-                    waiting = None
-                    todo.popleft()
+                        break  # it may continue or repeat a file still in flight: wait for that one
+                except Exception as exc:  # unreadable: it fails in its turn
+                    file = exc
+                todo.popleft()
+                ahead.popleft()
+                try:
+                    if isinstance(file, Exception):
+                        raise file
                     plan = open_file(ws, file, reader_cls, cfg, progress, replace)
                 except Exception as exc:
-                    waiting = None
-                    todo.popleft()
                     queue.append(failure(path, exc))
                     continue
                 queue.append(plan if isinstance(plan, FileResult) else _start(plan, cfg, root, progress))
@@ -248,10 +245,42 @@ def ingest_files(
             if run.futures:
                 _step(run)
     finally:  # interrupted (Ctrl-C, a lost scheduler): leave nothing half-written behind
+        client.cancel([a.future for a in ahead if a.future is not None])
         for run in queue:
             if isinstance(run, _Run) and run.result is None:
                 client.cancel(list(run.futures))
                 run.plan.writer.abort()  # parts still being written are .tmp files: recover() removes them
+
+
+@dataclass
+class _Ahead:
+    """A file whose hash a worker is taking before its turn, counting a plain file's newlines on the way."""
+
+    path: Path
+    file: Hashed | None = None
+    future: Future | None = None
+    error: Exception | None = None
+    """Why it could not even be measured (gone, unreadable): reported in its turn."""
+
+    @classmethod
+    def start(cls, client: Client, path: Path) -> _Ahead:
+        try:
+            file = measure(path)
+        except Exception as exc:
+            return cls(path, error=exc)
+        args = (file.path.absolute(), file.size, file.cut, file.plain)
+        return cls(path, file, client.submit(sha256_file, *args, key=f"filterlog-hash-{uuid4().hex}", pure=False))
+
+    def result(self) -> Hashed:
+        """The hashed file, waiting for the worker if need be."""
+        if self.error is not None:
+            raise self.error
+        assert self.file is not None
+        if self.future is not None:
+            digest = self.future.result()
+            self.future = None
+            self.file.sha, self.file.cut_sha, self.file.newlines = digest
+        return self.file
 
 
 def _collides(file: Hashed, queue: deque[_Run | FileResult]) -> bool:
@@ -271,17 +300,14 @@ def _start(plan: Plan, cfg: Config, root: str, progress: Progress | None) -> _Ru
         plan.writer.ingest_id, plan.hold_fragment,
     )  # fmt: skip
     stateful = type(plan.reader).prime is not Reader.prime  # header state carries from block to block
-    tasks = _chunks(file, start, cfg.ingest.block_mb << 20) if file.plain and not stateful else iter([None])
+    if file.plain and not stateful:
+        assert file.newlines is not None  # counted with the hash, on a worker
+        where = (start.offset, start.first_line, start.mid_line)
+        tasks: Iterator[Chunk | None] = cut(file.path, file.newlines, file.size, where, cfg.ingest.block_mb << 20)
+    else:
+        tasks = iter([None])
     tally = Tally(complete_bytes=start.offset, end_line=start.first_line - 1)
     return _Run(plan, work, tasks, tally=tally, progress=progress)
-
-
-def _chunks(file: Hashed, start: Resume, size: int) -> Iterator[Chunk | None]:
-    """Cut a plain file into blocks of whole lines and number their lines, reading it here once (one buffer)."""
-    blocks = file.src.blocks(size, start.offset, start.first_line, file.size, start.mid_line, reuse=True)
-    for number, b in enumerate(blocks):
-        lo = b.end_offset - len(b.data) + (0 if b.terminated else 1)
-        yield Chunk(number, lo, b.end_offset, b.first_line, b.lines, b.terminated)
 
 
 def _submit(client: Client, run: _Run, cfg: Config) -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..config import Config
 from ..errors import FilterlogError, InputError
 from ..parts import IngestWriter
@@ -210,6 +212,8 @@ class Hashed:
     """Where a plain file's complete lines end (just after its last newline)."""
     cut_sha: str | None
     """SHA-256 of the content up to ``cut``."""
+    newlines: np.ndarray | None = None
+    """Newlines per ``source.GRID`` bytes, when a Dask worker took the hash (chunks.py numbers lines by it)."""
 
     @property
     def plain(self) -> bool:
@@ -228,7 +232,7 @@ def measure(path: Path, size: int | None = None) -> Hashed:
 def hash_file(path: Path, size: int | None = None) -> Hashed:
     """Hash the first ``size`` bytes of a file (all by default), and its complete lines if plain; no database."""
     file = measure(path, size)
-    file.sha, file.cut_sha = sha256_file(path, file.size, file.cut)
+    file.sha, file.cut_sha, _ = sha256_file(path, file.size, file.cut)
     return file
 
 

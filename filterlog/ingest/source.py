@@ -12,7 +12,9 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
@@ -67,30 +69,48 @@ def expand(inputs: Iterable[str | Path]) -> tuple[list[Path], list[InputError]]:
     return unique, errors
 
 
-def sha256_file(path: Path, size: int, cut: int | None = None) -> tuple[str, str | None]:
+class Digest(NamedTuple):
+    """A file's SHA-256, that of its complete lines, and (if asked) its newlines counted per ``GRID`` bytes."""
+
+    sha: str
+    cut_sha: str | None
+    newlines: np.ndarray | None
+
+
+GRID = 256 << 10
+"""Bytes per entry of a digest's newline table, and per read while hashing."""
+
+
+def sha256_file(path: Path, size: int, cut: int | None = None, count: bool = False, grid: int = GRID) -> Digest:
     """SHA-256 of the first ``size`` bytes as stored, and of the first ``cut`` bytes too.
 
     One pass serves both the file's identity and, for a plain log, the hash of
     its complete lines that tells a later run whether the file has only grown.
+    With ``count`` the same pass counts newlines per ``grid`` bytes: enough for
+    a Dask client to number the lines of any chunk without reading the file
+    (chunks.py); counting bytes already in cache costs far less than a second read.
     """
     h = hashlib.sha256()
-    at_cut = None
+    at_cut = hashlib.sha256().hexdigest() if cut == 0 else None
+    counts: list[int] = []
+    buf = bytearray(grid)
+    view = memoryview(buf)
     done = 0
-    with open(path, "rb") as f:
+    with open(path, "rb", buffering=0) as f:
         while done < size:
-            step = min(1 << 20, size - done)
-            if cut is not None and done < cut < done + step:
-                step = cut - done
-            chunk = f.read(step)
-            if not chunk:
+            got = f.readinto(view[: min(grid, size - done)])
+            if not got:
                 break
-            h.update(chunk)
-            done += len(chunk)
-            if cut is not None and done == cut:
+            if cut is not None and done < cut <= done + got:
+                h.update(view[: cut - done])
                 at_cut = h.hexdigest()
-    if cut == 0:
-        at_cut = hashlib.sha256().hexdigest()
-    return h.hexdigest(), at_cut
+                h.update(view[cut - done : got])
+            else:
+                h.update(view[:got])
+            if count:
+                counts.append(buf.count(b"\n", 0, got))
+            done += got
+    return Digest(h.hexdigest(), at_cut, np.array(counts, dtype=np.int64) if count else None)
 
 
 def last_newline_end(path: Path, size: int) -> int:
