@@ -298,11 +298,12 @@ process tree sampled every 0.2 s (client plus Dask workers: what the machine nee
 include the workers' (they are the command's children). `filterlog` is the in-process engine
 (threads); `local:1` and `local:2` run the same code on a local Dask cluster of one and two
 single-threaded worker processes, the client keeping the manifest, the line tally and the
-commit; their ratio is the scaling the issue asks about (target ≥ 1.7× on several files). On a
-two-core machine the client's own work (hashing each file, cutting it into chunks) competes with
-the two workers for the same cores, so `local:2` can only approach 2×, and the in-process engine
-(no pickling, no process start) is the faster choice on one machine: Dask pays off when more
-machines share the work. The naive parser and GoAccess read the same bytes as one file: the
+commit; their ratio is the scaling the issue asks about (target ≥ 1.7× on several files). The
+workers hash the files and count their lines; the client reads only around each chunk's cut, but
+its bookkeeping and the scheduler still share the two cores with the workers, so `local:2` can
+only approach 2×. On one machine `local:2` and the in-process engine are about as fast on large
+logs, and the in-process engine is faster on small ones (no process start, no pickling): Dask
+pays off when more machines share the work. The naive parser and GoAccess read the same bytes as one file: the
 naive parser keeps ten fields and checks nothing (it flatters itself), GoAccess builds its traffic
 report only (no per-person findings); neither has a detect step."""
 
