@@ -121,15 +121,6 @@ def test_bucket_is_per_person_and_spreads_people(demo_day) -> None:
     assert mapped
 
 
-def test_batches_are_the_whole_day_in_order(demo_day) -> None:
-    ws = Workspace(demo_day.workspace)
-    for day in ws.event_dates():
-        src = buckets.source(ws, day, engine.MARGIN)
-        whole = buckets.load(src)
-        assert src.rows > 0 and whole.num_rows >= src.rows
-        assert pa.Table.from_batches(list(buckets.batches(src)), whole.schema).equals(whole)
-
-
 @pytest.fixture(scope="module")
 def many_files(demo_day, tmp_path_factory) -> Workspace:
     """The demo day ingested in 1 MB blocks: a dozen events files, so a spill can be cut into parts."""

@@ -142,17 +142,6 @@ def load(src: DaySource) -> pa.Table:
     return read_parts(_files(src), TARGET)
 
 
-def batches(src: DaySource) -> Iterator[pa.RecordBatch]:
-    """The same rows as ``load``, in the same order, a batch (at most ``BATCH_ROWS`` rows) at a time.
-
-    Read file by file: Arrow's dataset scanner reads ahead into an unbounded
-    queue when its consumer (the spill, writing buckets) is the slower side,
-    which on a 50M-event day held over a gigabyte.
-    """
-    for path, where in _files(src):
-        yield from _read_file(path, where)
-
-
 def _files(src: DaySource) -> Iterator[tuple[str, Where]]:
     """Each events file to read, in order, with its row filter."""
     for files, where in _parts(src):
@@ -161,6 +150,12 @@ def _files(src: DaySource) -> Iterator[tuple[str, Where]]:
 
 
 def _read_file(path: str, where: Where) -> list[pa.RecordBatch]:
+    """One events file, in batches of at most ``BATCH_ROWS`` rows.
+
+    File by file, not through Arrow's dataset scanner: that reads ahead into an
+    unbounded queue when its consumer (the spill, writing buckets) is the
+    slower side, which on a 50M-event day held over a gigabyte.
+    """
     return read_file(path, TARGET, where, BATCH_ROWS)
 
 
