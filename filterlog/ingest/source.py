@@ -189,31 +189,26 @@ class Source:
         first_line: int = 1,
         limit: int | None = None,
         skip_partial: bool = False,
-        reuse: bool = False,
     ) -> Iterator[Block]:
         """Yield blocks of about ``size`` bytes of whole lines, from ``offset`` up to ``limit``.
 
         A limit keeps a log that is being appended to consistent with the hash
         taken of it before reading. ``skip_partial`` drops the rest of a line
-        that began before ``offset`` (it was read already). With ``reuse`` every
-        block's ``data`` is a view of one buffer, valid until the next block: for
-        a caller that only wants to know where the blocks fall (a Dask client
-        handing out byte ranges), which then costs no allocation per block.
+        that began before ``offset`` (it was read already). Each block's ``data``
+        is its own buffer, trimmed in place: a reader may change it (see squid.py).
         """
         stream = self.open(offset)
         carry = b""
         line = first_line
         pos = offset
         left = None if limit is None else limit - offset
-        buf = bytearray()
         try:
             while True:
                 want = size if left is None else min(size, left)
                 if want <= 0:
                     break
                 need = len(carry) + want
-                if not reuse or len(buf) < need:
-                    buf = bytearray(need)
+                buf = bytearray(need)
                 buf[: len(carry)] = carry  # read straight in after the carried part line
                 try:
                     got = stream.readinto(memoryview(buf)[len(carry) : need])
@@ -242,13 +237,9 @@ class Source:
                 carry = bytes(buf[cut:end])
                 n = buf.count(b"\n", start, cut)
                 pos += cut - start
-                if reuse:
-                    data: bytes | bytearray | memoryview = memoryview(buf)[start:cut]
-                else:  # this block's own buffer: trimmed in place, not copied
-                    del buf[cut:]
-                    del buf[:start]
-                    data = buf
-                yield Block(data, line, n, pos, True)
+                del buf[cut:]  # trimmed in place, not copied
+                del buf[:start]
+                yield Block(buf, line, n, pos, True)
                 line += n
             if carry:
                 pos += len(carry)
