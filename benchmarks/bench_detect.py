@@ -9,25 +9,41 @@ process's: interpreter, imports, events, enrichment and rules together.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 
+def _layout_key() -> str:
+    """A digest of what decides the cached workspace's files: the demo day, and how events are stored."""
+    import filterlog
+
+    src = Path(filterlog.__file__).parent
+    h = hashlib.sha256()
+    for path in [*sorted((src / "demo").glob("*.py")), src / "parts.py", src / "schema.py", src / "config.py"]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:10]
+
+
 def prepare(lines: int, seed: int, cache: Path) -> Path:
+    """The cached workspace of one demo day, made again when the demo or the stored layout changed."""
     from filterlog.demo.generate import generate_day
     from filterlog.demo.run import _site_config
     from filterlog.ingest import ingest
     from filterlog.workspace import Workspace
 
-    root = cache / f"detect-{lines}-{seed}"
+    root = cache / f"detect-{lines}-{seed}-{_layout_key()}"
     ws_path = root / "workspace"
     if (root / "ready").exists():
         return ws_path
+    for stale in [cache / f"detect-{lines}-{seed}", *cache.glob(f"detect-{lines}-{seed}-*")]:  # older demo or layout
+        shutil.rmtree(stale, ignore_errors=True)
     t = time.perf_counter()
     day = generate_day(root / "logs", lines=lines, seed=seed)
     ws = Workspace(ws_path).create()
