@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filterlog.ingest.source import Source
+from filterlog.ingest.source import Source, _newlines
 
 LINES = st.lists(st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40).map(str.encode), max_size=40)
 """Text lines: random bytes could open with a gzip or zstd magic number and be read as compressed."""
@@ -42,3 +42,12 @@ def test_blocks_hold_every_line_once(lines, last_newline, size, offset, skip_par
         assert body == data
         assert sum(n for _, n, *_ in fresh) == data.count(b"\n") + (not data.endswith(b"\n") and bool(data))
         assert all(f[0] == 1 + sum(g[1] for g in fresh[:i]) for i, f in enumerate(fresh))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.integers(0, 300), st.integers(0, 300), st.integers(1, 64))
+def test_newlines_counted_in_steps(data: bytes, lo: int, hi: int, step: int) -> None:
+    lo, hi = sorted((min(lo, len(data)), min(hi, len(data))))
+    buf = bytearray(data)
+    assert _newlines(buf, lo, hi, step) == data.count(b"\n", lo, hi)
+    del buf[hi:]  # the count let go of the buffer: it can be trimmed, as blocks() trims it
