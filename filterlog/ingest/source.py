@@ -108,7 +108,7 @@ def sha256_file(path: Path, size: int, cut: int | None = None, count: bool = Fal
             else:
                 h.update(view[:got])
             if count:
-                counts.append(buf.count(b"\n", 0, got))
+                counts.append(_newlines(buf, 0, got))
             done += got
     return Digest(h.hexdigest(), at_cut, np.array(counts, dtype=np.int64) if count else None)
 
