@@ -47,3 +47,10 @@ def test_common_shapes() -> None:
     assert parts["path"].to_pylist() == ["/a", "/", None, "/", "/x", "error:invalid-request", "/x", None]
     assert parts["query"].to_pylist() == ["b", None, None, None, None, None, None, None]
     assert parts["scheme"].to_pylist() == ["http", "https", None, "http", "http", None, "http", None]
+
+
+def test_port_bounds() -> None:
+    urls = pa.array(["http://h:65535/", "http://h:65536/", "h:0", "h:123456", "https://h:/", "h:44a"], pa.string())
+    parts = _url.split(urls, np.array([False, False, True, True, False, True]))
+    assert parts["port"].to_pylist() == [65535, None, 0, None, None, None]
+    assert parts["port"].equals(_url.split_general(urls, np.array([False, False, True, True, False, True]))["port"])

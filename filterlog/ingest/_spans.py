@@ -1,8 +1,8 @@
 """Byte-level column tools: find characters and cut substrings without a Python loop.
 
 Readers locate fields as (start, end) byte offsets with numpy, then turn many
-spans into one Arrow string array at once through Arrow's string-view layout
-(16-byte views pointing into the original buffer), cast to plain strings.
+spans into one Arrow string array at once (``strings``: one compiled copy loop,
+see ``_compiled.gather``).
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-_VIEW = np.dtype([("len", "<i4"), ("data", "V12")])
-_LONG = np.dtype([("len", "<i4"), ("prefix", "V4"), ("buf", "<i4"), ("off", "<i4")])
 PAD = 16
-"""Bytes of zero padding a buffer needs after its end for ``strings``."""
+"""Bytes of zero padding after a buffer's end, so that a test of the byte or two after a field stays inside it."""
 
 
 def padded(data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
@@ -58,25 +56,21 @@ def last_before(positions: np.ndarray, starts: np.ndarray, limits: np.ndarray) -
 def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """Cut ``buf[starts[i]:ends[i]]`` for every i into a string array (null where not valid).
 
-    ``buf`` must carry PAD zero bytes after its logical end (see ``padded``).
     Bytes are not checked for UTF-8 here: the caller repairs the block first.
     """
+    from . import _compiled  # Numba loads on first use: commands that cut no columns do not pay for it
+
     n = len(starts)
-    starts = starts.astype(np.int64, copy=False)
-    lens = np.maximum(ends - starts, 0).astype(np.int32)
-    if valid is not None:
-        lens[~valid] = 0
-    win = np.ndarray(shape=(max(len(buf) - 12, 0),), dtype="V12", buffer=buf, strides=(1,))
-    views = np.empty(n, dtype=_VIEW)
-    views["data"] = win[np.minimum(starts, max(len(buf) - 13, 0))]
-    views["len"] = lens
-    long = views.view(_LONG)
-    big = np.flatnonzero(lens > 12)
-    long["buf"][big] = 0
-    long["off"][big] = starts[big]
-    mask = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    arr = pa.Array.from_buffers(pa.string_view(), n, [mask, pa.py_buffer(views), pa.py_buffer(buf)])
-    return arr.cast(pa.string())
+    keep = np.ones(n, dtype=np.bool_) if valid is None else np.asarray(valid, dtype=np.bool_)
+    offsets, data = _compiled.gather(
+        np.asarray(buf, dtype=np.uint8), np.asarray(starts, np.int64), np.asarray(ends, np.int64), keep
+    )
+    mask = None if valid is None else pa.py_buffer(np.packbits(keep, bitorder="little"))
+    if offsets[-1] < 2**31:
+        return pa.Array.from_buffers(pa.string(), n, [mask, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)])
+    return pa.Array.from_buffers(pa.large_string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(data)]).cast(
+        pa.string()
+    )  # over 2 GiB of text: Arrow refuses, as it would for any string column
 
 
 def digits(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -5,11 +5,10 @@ Proxy logs hold three URL shapes: absolute (``http://host:port/path?q``), the
 Work is done on the byte offsets of the whole column at once (see _spans).
 
 Nearly every row is ``http(s)://host[:port]/...`` or a CONNECT ``host:port``:
-those are cut from a short window of bytes after the host start, and the query
-and fragment marks come from Arrow's per-string search. Rows with anything
-unusual in the authority (user info, an IPv6 literal, a long host, another
-scheme, no scheme at all) go through the general path, which searches the
-positions of every delimiter in the column; both give the same spans.
+those are cut by a compiled loop (``_compiled.url_spans``). Rows with anything unusual
+in the authority (user info, an IPv6 literal, another scheme, no scheme at all)
+go through the general path, which searches the positions of every delimiter in
+the column with numpy; both give the same spans.
 """
 
 from __future__ import annotations
@@ -19,25 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from numpy.lib.stride_tricks import sliding_window_view
 
 from . import _spans
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443, b"ftp": 21, b"ws": 80, b"wss": 443}
-_WINDOW = 64
-"""Bytes looked at after a host's start: longer hosts take the general path."""
-_PORT_WINDOW = 8
-
-
-def _table(chars: str) -> np.ndarray:
-    t = np.zeros(256, dtype=bool)
-    t[[ord(c) for c in chars]] = True
-    return t
-
-
-_HOST_END = _table("/?#:@[]")
-_PORT_END = _table("/?#@[]")
-_ODD = _table("@[]")
 
 
 @dataclass
@@ -82,7 +66,7 @@ def split(urls: pa.Array | pa.ChunkedArray, authority_only: np.ndarray | None = 
         return {"scheme": empty, "host": empty, "port": pa.array([], pa.int32()), "path": empty, "query": empty}
     buf, s, e = _buffer(urls)
     bare = np.zeros(n, dtype=bool) if authority_only is None else np.asarray(authority_only, dtype=bool)
-    parts, done = _fast(urls, buf, s, e, bare)
+    parts, done = _fast(buf, s, e, bare)
     odd = np.flatnonzero(~done)
     if len(odd):
         parts.put(odd, _general(buf, s[odd], e[odd], bare[odd]))
@@ -104,7 +88,7 @@ def _buffer(urls: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     data = urls.buffers()[2]
     raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
     body = raw[offsets[0] : offsets[-1]]
-    buf = np.zeros(len(body) + _WINDOW + _spans.PAD, dtype=np.uint8)  # room for a window after the last row
+    buf = np.zeros(len(body) + _spans.PAD, dtype=np.uint8)
     buf[: len(body)] = body
     s = offsets[:-1] - offsets[0]
     e = offsets[1:] - offsets[0]
@@ -113,80 +97,17 @@ def _buffer(urls: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return buf, s, e
 
 
-def _first(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, table: np.ndarray, width: int) -> np.ndarray:
-    """Per row, the first position in [start, start + width) holding a byte of ``table``, or the row's end.
+def _fast(buf: np.ndarray, s: np.ndarray, e: np.ndarray, bare: np.ndarray) -> tuple[_Parts, np.ndarray]:
+    """Spans of the common shapes, cut by the compiled kernel; the mask says which rows were done."""
+    from . import _compiled  # Numba loads on first use: commands that parse no URLs do not pay for it
 
-    Returns -1 where neither comes within ``width`` bytes (the caller takes the general path).
-    """
-    windows = sliding_window_view(buf, width)  # a view: only the rows' bytes are gathered
-    hit = table[windows[np.minimum(starts, len(windows) - 1)]]
-    hit |= np.arange(width) >= (ends - starts)[:, None]
-    k = hit.argmax(axis=1)
-    return np.where(hit.any(axis=1), starts + k, -1)
-
-
-def _fast(urls: pa.Array, buf: np.ndarray, s: np.ndarray, e: np.ndarray, bare: np.ndarray) -> tuple[_Parts, np.ndarray]:
-    """Spans of the common shapes; the mask says which rows were done."""
-    n = len(s)
-    p = _Parts(n)
-    colon = np.full(n, -1, dtype=np.int64)
-    other = np.zeros(n, dtype=bool)  # "xxxx://" or "xxxxx://" that is not http(s): general
-    for width in (4, 5):  # http:// and https://, any case
-        at = np.minimum(s + width, len(buf) - 3)
-        hit = (colon < 0) & (buf[at] == 58) & (buf[at + 1] == 47) & (buf[at + 2] == 47) & (e - s > width + 2)
-        named = (buf[s] | 0x20 == ord("h")) & (buf[s + 1] | 0x20 == ord("t")) & (buf[s + 2] | 0x20 == ord("t"))
-        named &= (buf[s + 3] | 0x20) == ord("p")
-        if width == 5:
-            named &= (buf[s + 4] | 0x20) == ord("s")
-        other |= hit & ~named
-        hit &= named
-        colon[hit] = at[hit]
-    http = colon >= 0
-    other &= ~http
-    host_s = np.where(http, colon + 3, s)
-    rows = http | bare
-    stop = np.full(n, -1, dtype=np.int64)
-    stop[rows] = _first(buf, host_s[rows], e[rows], _HOST_END, _WINDOW // 2)
-    long = np.flatnonzero(rows & (stop < 0))  # hosts of 32 bytes or more: a wider look
-    if len(long):
-        stop[long] = _first(buf, host_s[long], e[long], _HOST_END, _WINDOW)
-    stop_c = buf[np.maximum(stop, 0)]
-    ended = stop == e
-    ok = rows & ~other & (stop >= 0) & (ended | ~_ODD[stop_c])
-    ok &= http | ended | (stop_c == ord(":"))  # a bare authority holding / ? #: general
-    with_port = ok & ~ended & (stop_c == ord(":"))
-    scheme_like = with_port & (buf[stop + 1] == 47) & (buf[stop + 2] == 47)  # a bare "ftp://...": general
-    ok &= ~scheme_like
-    with_port &= ~scheme_like
-    auth_e = stop.copy()
-    pr = np.flatnonzero(with_port)
-    if len(pr):
-        end = _first(buf, stop[pr] + 1, e[pr], _PORT_END, _PORT_WINDOW)
-        good = (end >= 0) & ((end == e[pr]) | ~_ODD[buf[np.maximum(end, 0)]])
-        ok[pr[~good]] = False
-        auth_e[pr] = end
-        p.port[pr], p.port_valid[pr] = _spans.digits(buf, stop[pr] + 1, end, width=5)
-        p.port_valid[pr] &= p.port[pr] <= 65535
-    no_port = ok & ~with_port
-    p.port[no_port & http] = np.where(colon[no_port & http] - s[no_port & http] == 5, 443, 80)
-    p.port_valid[no_port & http] = True
-
-    p.has_scheme[:] = http
-    p.scheme_e[:] = np.where(http, colon, s)
-    p.has_host[:] = ok
-    p.host_s[:] = host_s
-    p.host_e[:] = stop
-    q = np.asarray(pc.fill_null(pc.find_substring(urls, "?"), -1), dtype=np.int64)
-    f = np.asarray(pc.fill_null(pc.find_substring(urls, "#"), -1), dtype=np.int64)
-    query_mark = np.where(q >= 0, s + q, e)
-    frag = np.where(f >= 0, s + f, e)
-    p.path_s[:] = auth_e
-    p.path_e[:] = np.minimum(query_mark, frag)
-    p.has_path[:] = p.path_e > auth_e
-    p.has_query[:] = query_mark < e
-    p.query_s[:] = query_mark + 1
-    p.query_e[:] = np.where(frag > query_mark, frag, e)
-    return p, ok
+    p = _Parts(len(s))
+    flags = np.zeros((len(s), 6), dtype=np.bool_)
+    _compiled.url_spans(
+        buf, s, e, bare, p.scheme_e, p.host_s, p.host_e, p.port, p.path_s, p.path_e, p.query_s, p.query_e, flags
+    )
+    p.has_scheme, p.has_host, p.port_valid, p.has_path, p.has_query, done = (flags[:, k].copy() for k in range(6))
+    return p, done
 
 
 def _general(buf: np.ndarray, s: np.ndarray, e: np.ndarray, bare: np.ndarray) -> _Parts:

@@ -1,0 +1,33 @@
+"""Cutting byte spans into a string column (``_spans.strings``, compiled by ``_compiled.gather``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filterlog.ingest import _spans
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60).map(str.encode), st.data(), st.booleans())
+def test_strings_equal_python_slices(text: bytes, data: st.DataObject, with_validity: bool) -> None:
+    n = data.draw(st.integers(0, 12))
+    bound = st.integers(0, len(text))
+    starts = np.array([data.draw(bound) for _ in range(n)], dtype=np.int64)
+    ends = np.array([data.draw(bound) for _ in range(n)], dtype=np.int64)  # some before their start: empty
+    valid = np.array([data.draw(st.booleans()) for _ in range(n)], dtype=bool) if with_validity else None
+    expected = [
+        None if valid is not None and not valid[i] else text[starts[i] : max(ends[i], starts[i])] for i in range(n)
+    ]
+    out = _spans.strings(_spans.padded(text), starts, ends, valid)
+    assert out.type == pa.string()
+    assert out.view(pa.binary()).to_pylist() == expected  # a cut may split a character: compare bytes
+    assert out.null_count == (0 if valid is None else int((~valid).sum()))
+
+
+def test_strings_take_any_integer_offsets() -> None:
+    buf = _spans.padded(b"GET http://a/ x")
+    out = _spans.strings(buf, np.array([0, 4], np.int32), np.array([3, 13], np.int32))
+    assert out.to_pylist() == ["GET", "http://a/"]
