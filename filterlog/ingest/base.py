@@ -125,7 +125,7 @@ def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
     newline positions of the result, which every tokeniser needs next.
     """
     repaired = 0
-    if not block.isascii():
+    if has_byte(np.frombuffer(block, np.uint8), 128):
         try:
             block.decode("utf-8")
         except UnicodeDecodeError:
@@ -136,13 +136,28 @@ def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
     buf = np.frombuffer(block, np.uint8)
     nl = np.flatnonzero(buf == 10)
     before = buf[np.maximum(nl - 1, 0)]
-    if b"\r" in block:
+    if has_byte(buf, 13):
         cr = before == 13
         before = np.where(cr, buf[np.maximum(nl - 2, 0)], before)
     if ((before == 32) | (before == 9)).any():
         block = _TRAILING.sub(b"", block)
         nl = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
     return block, repaired, nl
+
+
+def has_byte(buf: np.ndarray, value: int) -> bool:
+    """Whether ``buf`` holds byte ``value``, or (``value`` 128) any non-ASCII byte; without the GIL.
+
+    The compiled scan loads Numba on first use, so importing readers (enrichment does) costs nothing.
+    """
+    from . import _compiled
+
+    return bool(_compiled.has_byte(buf, value))
+
+
+def lone_cr(block: bytes | bytearray, buf: np.ndarray) -> bool:
+    """Whether a CR stands anywhere but before a LF: Arrow's CSV parser would end a row there."""
+    return has_byte(buf, 13) and block.count(b"\r") != block.count(b"\r\n")
 
 
 EARLIEST_MS, LATEST_MS = 631_152_000_000, 4_102_444_800_000

@@ -31,6 +31,7 @@ from .base import (
     dash_to_null,
     dash_to_null_codes,
     line_bounds,
+    lone_cr,
     share_matching,
     table,
     users,
@@ -94,14 +95,14 @@ class SquidNative(Reader):
         Returns None (use the general path) unless every line fits and the
         parser returns exactly one row per line.
         """
-        if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
-            return None
         m = len(block)
         if not len(nl):
             return None
         # A block read here is this reader's own bytearray: the padding is zeroed in place (and put back
         # below, as quarantine rows quote the line as read) rather than in a copy of 16 MB.
         buf = np.frombuffer(block, np.uint8) if isinstance(block, bytearray) else _spans.padded(block)
+        if lone_cr(block, buf):
+            return None
         starts = np.empty(len(nl), dtype=np.int64)
         starts[0] = 0
         starts[1:] = nl[:-1] + 1

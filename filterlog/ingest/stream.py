@@ -22,7 +22,7 @@ from ..errors import FilterlogError
 from ..parts import PartWriter
 from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from ..workspace import Workspace
-from .base import EARLIEST_MS, LATEST_MS, Checks, Parsed, Reader, constant, line_bounds
+from .base import EARLIEST_MS, LATEST_MS, Checks, Parsed, Reader, constant, has_byte, line_bounds
 from .source import Block, Source
 
 Progress = Callable[[int], None]
@@ -284,8 +284,8 @@ def _guard(block: Block, parsed: Parsed) -> None:
         return
     checks = Checks(events.num_rows)
     lines = np.asarray(events.column("source_line"))
-    if b"\0" in block.data:
-        buf = np.frombuffer(block.data, np.uint8)
+    buf = np.frombuffer(block.data, np.uint8)
+    if has_byte(buf, 0):
         damaged = np.searchsorted(np.flatnonzero(buf == 10), np.flatnonzero(buf == 0)) + block.first_line
         checks.require(~np.isin(lines, damaged), "NUL bytes in the line (file damage, e.g. after a crash)")
     ms = pc.cast(events.column("time"), pa.int64())

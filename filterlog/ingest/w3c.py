@@ -41,6 +41,7 @@ from .base import (
     constant,
     dash_to_null,
     line_bounds,
+    lone_cr,
     table,
     users,
 )
@@ -145,7 +146,7 @@ class W3CReader(Reader):
         fields = self._fields_at(_header(buf, starts, ends, hashed), first_line, len(nl))
         if not len(nl):
             return out
-        if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+        if lone_cr(block, buf):
             buf = buf.copy()
             lone = np.flatnonzero(buf == 13)
             buf[lone[buf[np.minimum(lone + 1, len(buf) - 1)] != 10]] = ord("?")  # Arrow would end a row at a bare CR

@@ -1,0 +1,24 @@
+"""The compiled byte scan (``_compiled.has_byte``) against Python's own answers."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from filterlog.ingest import _compiled
+
+_BYTES = st.binary(max_size=80) | st.lists(st.sampled_from(b"ab \r\n\x00\x7f\x80\xff"), max_size=40).map(bytes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BYTES, st.integers(0, 32))
+@example(b"x" * 8 + b"\x00", 0)  # only in the tail after the last whole word
+@example(b"\x7f" * 16, 128)  # 0x7f in every byte is still ASCII
+@example(b"\x0c\x0e" * 8, 13)  # neighbours of CR are not CR
+def test_has_byte_answers_as_python_does(data: bytes, offset: int) -> None:
+    buf = np.frombuffer(data, np.uint8)[min(offset, len(data)) :]  # any alignment
+    rest = bytes(buf)
+    assert _compiled.has_byte(buf, 128) == (not rest.isascii())
+    for value in (0, 10, 13):
+        assert _compiled.has_byte(buf, value) == (bytes([value]) in rest)
