@@ -221,16 +221,42 @@ def count(buf: np.ndarray, value: int) -> int:
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
+def _fill(buf: np.ndarray, value: int, out: np.ndarray) -> int:
+    """Write where ``buf`` holds ``value`` into ``out``; how many, or -1 if ``out`` is too short."""
+    n = len(buf) // 8
+    words = buf[: n * 8].view(np.uint64)
+    low = np.uint64(0x7F7F7F7F7F7F7F7F)
+    pattern = np.uint64(value) * np.uint64(0x0101010101010101)
+    k = 0
+    for i in range(n):
+        x = words[i] ^ pattern
+        if ~(((x & low) + low) | x) & ~low:  # a word holding the byte: find it byte by byte
+            for j in range(i * 8, i * 8 + 8):
+                if buf[j] == value:
+                    if k == len(out):
+                        return -1
+                    out[k] = j
+                    k += 1
+    for j in range(n * 8, len(buf)):
+        if buf[j] == value:
+            if k == len(out):
+                return -1
+            out[k] = j
+            k += 1
+    return k
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
 def positions(buf: np.ndarray, value: int) -> np.ndarray:
     """Where ``buf`` holds ``value`` (below 128), as ``np.flatnonzero(buf == value)``.
 
-    Without numpy's scratch array of one flag per byte (16 MB a block), which this
-    machine pays for in page faults: in-process ingest about 1.5 % faster.
+    In one pass, eight bytes at a time, and without numpy's scratch array of one
+    flag per byte (16 MB a block), which this machine pays for in page faults.
+    Room is made for one hit in 64 bytes; denser hits are counted first.
     """
-    out = np.empty(count(buf, value), np.int64)
-    k = 0
-    for i in range(len(buf)):
-        if buf[i] == value:
-            out[k] = i
-            k += 1
-    return out
+    out = np.empty(len(buf) // 64 + 16, np.int64)
+    k = _fill(buf, value, out)
+    if k < 0:
+        out = np.empty(count(buf, value), np.int64)
+        k = _fill(buf, value, out)
+    return out[:k].copy()

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ..schema import empty_events
 from . import _spans
-from .base import Parsed, clean, line_bounds
+from .base import Parsed, clean, line_bounds, newlines
 
 
 @dataclass
@@ -34,12 +34,12 @@ class Lines:
     blank: np.ndarray
 
     @classmethod
-    def of(cls, block: bytes, first_line: int, newlines: np.ndarray | None = None) -> Lines:
-        """Cut a block (whole lines, newline-terminated) into lines; pass ``newlines`` if already found."""
+    def of(cls, block: bytes, first_line: int, found: np.ndarray | None = None) -> Lines:
+        """Cut a block (whole lines, newline-terminated) into lines; pass the newlines if ``found`` already."""
         buf = _spans.padded(block)
-        if newlines is None:
-            newlines = np.flatnonzero(buf[: len(block)] == 10)
-        starts, ends = line_bounds(buf, newlines)
+        if found is None:
+            found = newlines(buf[: len(block)])
+        starts, ends = line_bounds(buf, found)
         numbers = np.arange(len(starts), dtype=np.int64) + first_line
         return cls(buf, starts, ends, numbers, starts == ends)
 
@@ -54,8 +54,8 @@ def begin(block: bytes, first_line: int) -> tuple[bytes, Parsed, Lines]:
     """What every vendor reader does first: clean the block, cut it into lines, count the blank ones."""
     if block and not block.endswith(b"\n"):
         block += b"\n"  # the pipeline never passes such a block; a direct caller may
-    block, repaired, newlines = clean(block)
-    lines = Lines.of(block, first_line, newlines)
+    block, repaired, found = clean(block)
+    lines = Lines.of(block, first_line, found)
     out = Parsed(empty_events(), repaired=repaired, skipped=int(lines.blank.sum()))
     return block, out, lines
 
@@ -97,7 +97,7 @@ def bisect(
 def _after_nonblank(block: bytes, n: int) -> int:
     """Offset just after the n-th non-blank line, so a block splits between lines."""
     buf = np.frombuffer(block, np.uint8)
-    nl = np.flatnonzero(buf == 10)
+    nl = newlines(buf)
     starts, ends = line_bounds(buf, nl)
     full = np.flatnonzero(ends > starts)
     return int(nl[full[n - 1]]) + 1

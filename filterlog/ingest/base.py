@@ -132,7 +132,7 @@ def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
             block = block.decode("utf-8", errors="replace").encode("utf-8")
             buf = np.frombuffer(block, np.uint8)
             marks = np.flatnonzero((buf[:-2] == 0xEF) & (buf[1:-1] == 0xBF) & (buf[2:] == 0xBD))
-            repaired = len(np.unique(np.searchsorted(np.flatnonzero(buf == 10), marks)))
+            repaired = len(np.unique(np.searchsorted(newlines(buf), marks)))
     buf = np.frombuffer(block, np.uint8)
     nl = newlines(buf)
     before = buf[np.maximum(nl - 1, 0)]
@@ -141,7 +141,7 @@ def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
         before = np.where(cr, buf[np.maximum(nl - 2, 0)], before)
     if ((before == 32) | (before == 9)).any():
         block = _TRAILING.sub(b"", block)
-        nl = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+        nl = newlines(np.frombuffer(block, np.uint8))
     return block, repaired, nl
 
 

@@ -40,10 +40,9 @@ class SquidCommon(Reader):
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse whole lines; a line that does not fit is quarantined, the rest still parse."""
-        block, repaired, _ = clean(block)
+        block, repaired, newlines = clean(block)
         out = Parsed(empty_events(), repaired=repaired)
-        buf = np.frombuffer(block, np.uint8)
-        starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
+        starts, ends = line_bounds(np.frombuffer(block, np.uint8), newlines)
         blank = starts == ends
         out.skipped = int(blank.sum())
         reason = f"not a {self.name} line: fields out of place or missing"

@@ -22,7 +22,7 @@ from ..errors import FilterlogError
 from ..parts import PartWriter
 from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from ..workspace import Workspace
-from .base import EARLIEST_MS, LATEST_MS, Checks, Parsed, Reader, constant, has_byte, line_bounds
+from .base import EARLIEST_MS, LATEST_MS, Checks, Parsed, Reader, constant, has_byte, line_bounds, newlines
 from .source import Block, Source
 
 Progress = Callable[[int], None]
@@ -286,7 +286,7 @@ def _guard(block: Block, parsed: Parsed) -> None:
     lines = np.asarray(events.column("source_line"))
     buf = np.frombuffer(block.data, np.uint8)
     if has_byte(buf, 0):
-        damaged = np.searchsorted(np.flatnonzero(buf == 10), np.flatnonzero(buf == 0)) + block.first_line
+        damaged = np.searchsorted(newlines(buf), np.flatnonzero(buf == 0)) + block.first_line
         checks.require(~np.isin(lines, damaged), "NUL bytes in the line (file damage, e.g. after a crash)")
     ms = pc.cast(events.column("time"), pa.int64())
     lo, hi = pc.min_max(ms).values()
@@ -336,7 +336,7 @@ def _write_by_date(writer: PartWriter, number: int, events: pa.Table, tz: str) -
 def quarantine_rows(block: Block, parsed: Parsed, sha: str, path: str) -> pa.Table:
     """The rejected lines of a block, raw bytes and reasons, as quarantine rows."""
     buf = np.frombuffer(block.data, np.uint8)
-    starts, ends = line_bounds(buf, np.flatnonzero(buf == 10))
+    starts, ends = line_bounds(buf, newlines(buf))
     idx = np.asarray(parsed.bad_lines, dtype=np.int64) - block.first_line
     raw = [bytes(block.data[starts[i] : ends[i]]) for i in idx]
     n = len(raw)
