@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from hypothesis import given, settings
+import pyarrow.compute as pc
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from filterlog.ingest import _spans
@@ -31,3 +32,21 @@ def test_strings_take_any_integer_offsets() -> None:
     buf = _spans.padded(b"GET http://a/ x")
     out = _spans.strings(buf, np.array([0, 4], np.int32), np.array([3, 13], np.int32))
     assert out.to_pylist() == ["GET", "http://a/"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=40), st.integers(0, 80))
+@example("@AZ[`az{", 3)  # the neighbours of A-Z stay as they are
+@example("HÉLLO.Example", 7)
+def test_lower_strings_equal_arrow_utf8_lower(text: str, cut: int) -> None:
+    raw = text.encode()
+    cut = min(cut, len(raw))
+    buf = _spans.padded(raw)
+    starts, ends = np.array([0, cut]), np.array([cut, len(raw)])
+    plain = _spans.strings(buf, starts, ends)
+    assert plain.view(pa.binary()).to_pylist() == [raw[:cut], raw[cut:]]  # not lower-cased unless asked
+    try:
+        expected = pc.utf8_lower(plain)
+    except pa.ArrowInvalid:  # a cut inside a character: Arrow refuses, and so does strings(lower=True)
+        return
+    assert _spans.strings(buf, starts, ends, lower=True).equals(expected)

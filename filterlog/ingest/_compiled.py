@@ -156,10 +156,13 @@ def url_spans(
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
-def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gather(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray, lower: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """The offsets and bytes of an Arrow string column holding ``buf[starts[i]:ends[i]]`` where valid.
 
-    Empty where not valid or where the span is empty or reversed.
+    Empty where not valid or where the span is empty or reversed. ``lower``: A-Z
+    become a-z on the way (the caller makes sure no byte is beyond ASCII).
     """
     n = len(starts)
     offsets = np.empty(n + 1, np.int64)
@@ -173,6 +176,9 @@ def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndar
         at, start = offsets[i], starts[i]
         for k in range(offsets[i + 1] - at):
             data[at + k] = buf[start + k]
+    if lower:
+        for k in range(total):
+            data[k] |= np.uint8(32) if 65 <= data[k] <= 90 else np.uint8(0)
     return offsets, data
 
 
@@ -259,4 +265,29 @@ def positions(buf: np.ndarray, value: int) -> np.ndarray:
     if k < 0:
         out = np.empty(count(buf, value), np.int64)
         k = _fill(buf, value, out)
+    return out[:k].copy()
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def squid_padding(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
+    """The padding spaces of the elapsed field of every native Squid line, or -1 alone if a line is not plain.
+
+    Plain: at least 32 bytes, a 10-digit epoch with 3 decimals (``.`` at byte
+    10, a space at byte 14), then at most 5 spaces of padding before the
+    elapsed time (which Squid right-aligns in 6 characters).
+    """
+    out = np.empty(len(newlines) * 5, np.int64)
+    k = 0
+    start = 0
+    for end in newlines:
+        if end - start < 32 or buf[start + 10] != 46 or buf[start + 14] != 32:
+            return np.full(1, -1, np.int64)
+        p = start + 15
+        while p < start + 21 and buf[p] == 32:
+            out[k] = p
+            k += 1
+            p += 1
+        if p == start + 21:
+            return np.full(1, -1, np.int64)
+        start = end + 1
     return out[:k].copy()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 PAD = 16
 """Bytes of zero padding after a buffer's end, so that a test of the byte or two after a field stays inside it."""
@@ -53,24 +54,28 @@ def last_before(positions: np.ndarray, starts: np.ndarray, limits: np.ndarray) -
     return np.where(hit >= starts, hit, -1)
 
 
-def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+def strings(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None, lower: bool = False
+) -> pa.Array:
     """Cut ``buf[starts[i]:ends[i]]`` for every i into a string array (null where not valid).
 
     Bytes are not checked for UTF-8 here: the caller repairs the block first.
+    ``lower``: lower-cased as ``pc.utf8_lower`` would, in the same copy.
     """
     from . import _compiled  # Numba loads on first use: commands that cut no columns do not pay for it
 
     n = len(starts)
     keep = np.ones(n, dtype=np.bool_) if valid is None else np.asarray(valid, dtype=np.bool_)
-    offsets, data = _compiled.gather(
-        np.asarray(buf, dtype=np.uint8), np.asarray(starts, np.int64), np.asarray(ends, np.int64), keep
-    )
+    buf = np.asarray(buf, dtype=np.uint8)
+    fold = lower and not _compiled.has_byte(buf, 128)  # ASCII: lower-cased in the copy; else by Arrow below
+    offsets, data = _compiled.gather(buf, np.asarray(starts, np.int64), np.asarray(ends, np.int64), keep, fold)
     mask = None if valid is None else pa.py_buffer(np.packbits(keep, bitorder="little"))
     if offsets[-1] < 2**31:
-        return pa.Array.from_buffers(pa.string(), n, [mask, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)])
-    return pa.Array.from_buffers(pa.large_string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(data)]).cast(
-        pa.string()
-    )  # over 2 GiB of text: Arrow refuses, as it would for any string column
+        out = pa.Array.from_buffers(pa.string(), n, [mask, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)])
+    else:  # over 2 GiB of text: Arrow refuses, as it would for any string column
+        out = pa.Array.from_buffers(pa.large_string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(data)])
+        out = out.cast(pa.string())
+    return pc.utf8_lower(out) if lower and not fold else out
 
 
 def digits(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int = 10) -> tuple[np.ndarray, np.ndarray]:

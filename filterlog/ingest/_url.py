@@ -171,10 +171,9 @@ def _general(buf: np.ndarray, s: np.ndarray, e: np.ndarray, bare: np.ndarray) ->
 
 
 def _arrays(buf: np.ndarray, s: np.ndarray, p: _Parts) -> dict[str, pa.Array]:
-    host = _spans.strings(buf, p.host_s, p.host_e, p.has_host & (p.host_e > p.host_s))
     return {
-        "scheme": pc.utf8_lower(_spans.strings(buf, s, p.scheme_e, p.has_scheme)),
-        "host": pc.utf8_lower(host),
+        "scheme": _spans.strings(buf, s, p.scheme_e, p.has_scheme, lower=True),
+        "host": _spans.strings(buf, p.host_s, p.host_e, p.has_host & (p.host_e > p.host_s), lower=True),
         "port": pa.array(p.port.astype(np.int32), mask=~p.port_valid),
         "path": _spans.strings(buf, p.path_s, p.path_e, p.has_path),
         "query": _spans.strings(buf, p.query_s, p.query_e, p.has_query),

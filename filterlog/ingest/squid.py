@@ -103,18 +103,11 @@ class SquidNative(Reader):
         buf = np.frombuffer(block, np.uint8) if isinstance(block, bytearray) else _spans.padded(block)
         if lone_cr(block, buf):
             return None
-        starts = np.empty(len(nl), dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = nl[:-1] + 1
-        if (nl - starts < 32).any():
+        from . import _compiled
+
+        padding = _compiled.squid_padding(buf, nl)
+        if len(padding) and padding[0] < 0:
             return None
-        if not ((buf[starts + 10] == 46) & (buf[starts + 14] == 32)).all():
-            return None
-        cells = starts[:, None] + np.arange(15, 21)
-        lead = np.logical_and.accumulate(buf[cells] == 32, axis=1)
-        if lead[:, -1].any():
-            return None
-        padding = cells[lead]
         buf[padding] = 48
         last = nl[0] - 1 - (buf[nl[0] - 1] == 13)
         width = 12 if buf[last] == 34 else 10
