@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import dash_to_null
+from .base import dash_to_null, recode
 
 _BLOCKED = {"denied", "deny", "block", "blocked", "warn", "warned"}
 
@@ -76,12 +76,6 @@ def spread(values: np.ndarray, col: pa.DictionaryArray, missing: object) -> np.n
     """Per-value results (numpy) to the rows of ``col``; ``missing`` where the row has no value."""
     idx = np.asarray(pc.fill_null(col.indices, len(values)))
     return np.append(values, np.asarray([missing], values.dtype))[idx]
-
-
-def recode(values: pa.Array, indices: pa.Array) -> pa.DictionaryArray:
-    """A dictionary column: row ``i`` holds ``values[indices[i]]``; distinct values, nulls as null indices."""
-    enc = pc.dictionary_encode(values)
-    return pa.DictionaryArray.from_arrays(enc.indices.take(indices), enc.dictionary)
 
 
 def times(col: dict[str, pa.DictionaryArray]) -> np.ndarray:

@@ -332,6 +332,18 @@ def table(columns: dict[str, pa.Array | pa.ChunkedArray | np.ndarray], lines: np
     return conform(pa.table({k: cols[k] for k in names}))
 
 
+def recode(values: pa.Array, indices: pa.Array) -> pa.DictionaryArray:
+    """A dictionary column: row ``i`` holds ``values[indices[i]]``; distinct values, nulls as null indices.
+
+    Each value appears once in the dictionary: Parquet writes a dictionary column
+    as given, and one with repeated entries (a value per raw code) is written
+    larger and slower (a Squid block's ``vendor_action``: 4.9 ms and 144 KB
+    against 1.8 ms and 31 KB once distinct).
+    """
+    enc = pc.dictionary_encode(values)
+    return pa.DictionaryArray.from_arrays(enc.indices.take(indices), enc.dictionary)
+
+
 def constant(value: str, n: int) -> pa.DictionaryArray:
     """A dictionary column holding one value n times, at the cost of n int32 zeros."""
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string()))

@@ -29,7 +29,7 @@ import pyarrow.csv as pcsv
 from ..errors import FilterlogError
 from ..schema import DICT, empty_events
 from . import _rows, _url, _w3c_padding
-from ._w3c_values import build_url, integers, outcomes, parts, recode, status, times
+from ._w3c_values import build_url, integers, outcomes, parts, status, times
 from ._w3c_values import w3c_action as w3c_action  # re-exported: the vocabulary mapping other readers share
 from .base import (
     EARLIEST_MS,
@@ -42,6 +42,7 @@ from .base import (
     dash_to_null,
     line_bounds,
     lone_cr,
+    recode,
     table,
     users,
 )
