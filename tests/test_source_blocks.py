@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from filterlog.ingest import source
 from filterlog.ingest.source import Source, _newlines
 
 LINES = st.lists(st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40).map(str.encode), max_size=40)
@@ -51,3 +52,12 @@ def test_newlines_counted_in_steps(data: bytes, lo: int, hi: int, step: int) -> 
     buf = bytearray(data)
     assert _newlines(buf, lo, hi, step) == data.count(b"\n", lo, hi)
     del buf[hi:]  # the count let go of the buffer: it can be trimmed, as blocks() trims it
+
+
+def test_unfilled_buffers_are_ordinary_bytearrays() -> None:
+    buf = source.unfilled(1 << 20)
+    assert type(buf) is bytearray and len(buf) == 1 << 20
+    buf[:5] = b"abcde"
+    del buf[3:]  # trimmed in place, as Source.blocks does
+    assert buf == bytearray(b"abc")
+    assert source.unfilled(0) == bytearray()
