@@ -134,7 +134,14 @@ def holds_lock(ws: Path, proc: subprocess.Popen[bytes]) -> Callable[[], bool]:
 
 def count(ws: Path, pattern: str, at_least: int = 1) -> Callable[[], bool]:
     """True once ``at_least`` files match ``pattern`` under the workspace."""
-    return lambda: sum(1 for _ in ws.glob(pattern)) >= at_least
+
+    def enough() -> bool:
+        try:
+            return sum(1 for _ in ws.glob(pattern)) >= at_least
+        except FileNotFoundError:  # the run removed a directory while the glob walked it
+            return False
+
+    return enough
 
 
 def kill_at(ws: Path, args: list[str], when: Callable[[subprocess.Popen[bytes]], Callable[[], bool]],

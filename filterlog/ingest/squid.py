@@ -57,6 +57,8 @@ _COMMON_TYPES = {
     "referer": pa.string(),
     "user_agent": pa.string(),
 }
+_SPANNED = ["client_ip", "code", "method", "url", "user", "mime", "referer", "user_agent"]
+"""The text fields ``_compiled.squid_native`` returns spans of, in its order."""
 # Layouts: 10 plain fields; + one raw remainder; + quoted referer and user agent.
 _LAYOUTS = {10: _FIELDS, 11: [*_FIELDS, "rest"], 12: [*_FIELDS, "referer", "user_agent"]}
 
@@ -89,13 +91,17 @@ class SquidNative(Reader):
         return parsed
 
     def _fast(self, block: bytes, first_line: int, nl: np.ndarray) -> Parsed | None:
-        """The common case, in one Arrow pass: modern epochs, no blank or odd lines.
+        """The common case, in one pass: modern epochs, no blank or odd lines.
 
+        Cut by a compiled loop (``_compiled.squid_native``); where it finds a line
+        it does not call plain, by Arrow's CSV reader, whose splitting it follows.
         The time field is then always 14 bytes and the elapsed field starts at
         byte 15 of the line, so its padding is found without scanning the line.
         Returns None (use the general path) unless every line fits and the
         parser returns exactly one row per line.
         """
+        from . import _compiled
+
         m = len(block)
         if not len(nl):
             return None
@@ -104,14 +110,22 @@ class SquidNative(Reader):
         buf = np.frombuffer(block, np.uint8) if isinstance(block, bytearray) else _spans.padded(block)
         if lone_cr(block, buf):
             return None
-        from . import _compiled
-
+        last = nl[0] - 1 - (buf[nl[0] - 1] == 13)
+        width = 12 if buf[last] == 34 else 10
+        lines = np.arange(len(nl), dtype=np.int64) + first_line
+        out = Parsed(empty_events())
+        bad, ms, elapsed, size, spans = _compiled.squid_native(buf, nl, width == 12)
+        if bad < 0:
+            cols: dict[str, pa.Array] = {"elapsed": pa.array(elapsed), "bytes": pa.array(size)}
+            for k, name in enumerate(_SPANNED[: 6 if width == 10 else 8]):
+                col = _spans.strings(buf, spans[0, k], spans[1, k])
+                cols[name] = pc.dictionary_encode(col) if _COMMON_TYPES[name] == _DICT else col
+            out.events = self._columns(pa.table(cols), lines, out, ms)
+            return out
         padding = _compiled.squid_padding(buf, nl)
         if len(padding) and padding[0] < 0:
             return None
         buf[padding] = 48
-        last = nl[0] - 1 - (buf[nl[0] - 1] == 13)
-        width = 12 if buf[last] == 34 else 10
         names = _FIELDS if width == 10 else [*_FIELDS, "referer", "user_agent"]
         # A fixed column count already proves the fields line up: the hierarchy check is not needed.
         try:
@@ -120,8 +134,7 @@ class SquidNative(Reader):
             buf[padding] = 32  # Arrow's columns hold copies: the block is the text as read again
         if t is None:
             return None
-        out = Parsed(empty_events())
-        out.events = self._columns(t, np.arange(len(nl), dtype=np.int64) + first_line, out)
+        out.events = self._columns(t, lines, out)
         return out
 
     def _general(self, block: bytes, first_line: int) -> Parsed:
@@ -216,7 +229,8 @@ class SquidNative(Reader):
             return empty_events()
         return self._columns(cols, lines, out)
 
-    def _columns(self, t: pa.Table, lines: np.ndarray, out: Parsed) -> pa.Table:
+    def _columns(self, t: pa.Table, lines: np.ndarray, out: Parsed, ms: np.ndarray | None = None) -> pa.Table:
+        """Canonical columns from the tokenised fields; ``ms``: the times, if already parsed (else ``time``)."""
         checks = Checks(t.num_rows)
         t, num_bad = _numbers(t)
         for name, bad in num_bad.items():
@@ -235,7 +249,8 @@ class SquidNative(Reader):
         if "hier" in t.column_names:
             hier_ok = np.asarray(pc.fill_null(pc.match_substring(t.column("hier"), "/"), False))
             checks.require(hier_ok, "hierarchy field is not CODE/peer (a user name with spaces?)")
-        ms = np.round(np.asarray(t.column("time")) * 1000.0)
+        if ms is None:
+            ms = np.round(np.asarray(t.column("time")) * 1000.0)
         checks.require((ms >= EARLIEST_MS) & (ms < LATEST_MS), "time outside 1990-2099")
 
         if checks.failed:
@@ -331,7 +346,7 @@ def _csv(
 def _numbers(t: pa.Table) -> tuple[pa.Table, dict[str, np.ndarray]]:
     """Make time, elapsed and bytes numeric; report rows whose text was not a number."""
     bad: dict[str, np.ndarray] = {}
-    if t.column("time").type == pa.float64():
+    if "time" not in t.column_names or t.column("time").type == pa.float64():
         return t, bad
     checks = {
         "time": (pa.float64(), pc.match_substring_regex(t.column("time"), r"^\d{1,12}(\.\d{1,6})?$")),
