@@ -189,42 +189,54 @@ def gather(
     return offsets, data
 
 
+_LOW = np.uint64(0x7F7F7F7F7F7F7F7F)
+_ONES = np.uint64(0x0101010101010101)
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def _words(buf: np.ndarray) -> tuple[np.ndarray, int]:
+    """The whole eight-byte words of ``buf``, and how many; the tail is left to the caller."""
+    n = len(buf) // 8
+    return buf[: n * 8].view(np.uint64), n
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def _zero_bytes(x: np.uint64) -> np.uint64:
+    """The high bit of each byte of ``x`` that is zero (``word ^ pattern`` zero where a byte matches)."""
+    return ~(((x & _LOW) + _LOW) | x) & ~_LOW
+
+
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def has_byte(buf: np.ndarray, value: int) -> bool:
     """Whether ``buf`` holds the byte ``value`` (below 128), or any byte of 128 or more if ``value`` is 128.
 
-    Eight bytes at a time (a zero byte of ``word ^ pattern`` marks a match), as
-    fast as ``bytes.isascii`` or ``in``, which hold the GIL the other parse thread wants.
+    Eight bytes at a time, as fast as ``bytes.isascii`` or ``in``, which hold
+    the GIL the other parse thread wants.
     """
-    n = len(buf) // 8
-    words = buf[: n * 8].view(np.uint64)
-    low = np.uint64(0x7F7F7F7F7F7F7F7F)
+    words, n = _words(buf)
     seen = np.uint64(0)
     if value >= 128:
         for i in range(n):
             seen |= words[i]
+        seen &= ~_LOW
     else:
-        pattern = np.uint64(value) * np.uint64(0x0101010101010101)
+        pattern = np.uint64(value) * _ONES
         for i in range(n):
-            x = words[i] ^ pattern
-            seen |= ~(((x & low) + low) | x)  # the high bit of each byte of x that is zero
+            seen |= _zero_bytes(words[i] ^ pattern)
     for i in range(n * 8, len(buf)):
         if buf[i] == value or (value >= 128 and buf[i] >= 128):
             return True
-    return (seen & ~low) != 0
+    return seen != 0
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def count(buf: np.ndarray, value: int) -> int:
     """How many bytes of ``buf`` equal ``value`` (below 128): eight at a time, no scratch array."""
-    n = len(buf) // 8
-    words = buf[: n * 8].view(np.uint64)
-    low = np.uint64(0x7F7F7F7F7F7F7F7F)
-    pattern = np.uint64(value) * np.uint64(0x0101010101010101)
+    words, n = _words(buf)
+    pattern = np.uint64(value) * _ONES
     found = 0
     for i in range(n):
-        x = words[i] ^ pattern
-        hits = ~(((x & low) + low) | x) & ~low
+        hits = _zero_bytes(words[i] ^ pattern)
         while hits:
             found += 1
             hits &= hits - np.uint64(1)
@@ -236,14 +248,11 @@ def count(buf: np.ndarray, value: int) -> int:
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def _fill(buf: np.ndarray, value: int, out: np.ndarray) -> int:
     """Write where ``buf`` holds ``value`` into ``out``; how many, or -1 if ``out`` is too short."""
-    n = len(buf) // 8
-    words = buf[: n * 8].view(np.uint64)
-    low = np.uint64(0x7F7F7F7F7F7F7F7F)
-    pattern = np.uint64(value) * np.uint64(0x0101010101010101)
+    words, n = _words(buf)
+    pattern = np.uint64(value) * _ONES
     k = 0
     for i in range(n):
-        x = words[i] ^ pattern
-        if ~(((x & low) + low) | x) & ~low:  # a word holding the byte: find it byte by byte
+        if _zero_bytes(words[i] ^ pattern):  # a word holding the byte: find it byte by byte
             for j in range(i * 8, i * 8 + 8):
                 if buf[j] == value:
                     if k == len(out):
