@@ -91,14 +91,13 @@ class SquidNative(Reader):
         return parsed
 
     def _fast(self, block: bytes, first_line: int, nl: np.ndarray) -> Parsed | None:
-        """The common case, in one pass: modern epochs, no blank or odd lines.
+        """The common case: modern epochs, no blank or odd lines, one row per line.
 
-        Cut by a compiled loop (``_compiled.squid_native``); where it finds a line
-        it does not call plain, by Arrow's CSV reader, whose splitting it follows.
-        The time field is then always 14 bytes and the elapsed field starts at
-        byte 15 of the line, so its padding is found without scanning the line.
-        Returns None (use the general path) unless every line fits and the
-        parser returns exactly one row per line.
+        A compiled loop (``_compiled.squid_native``) splits the block. If it finds
+        a line it does not call plain, Arrow's CSV reader splits the block instead,
+        the elapsed field's padding zeroed first (the time field is always 14
+        bytes here, so the padding starts at byte 15). Returns None (use the
+        general path) unless every line fits and exactly one row per line comes out.
         """
         from . import _compiled
 
