@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -33,3 +36,18 @@ def test_count_and_positions_answer_as_python_does(data: bytes, offset: int) -> 
     for value in (0, 10, 13):
         assert _compiled.count(buf, value) == bytes(buf).count(bytes([value]))
         assert _compiled.positions(buf, value).tolist() == np.flatnonzero(buf == value).tolist()
+
+
+def test_loops_compile_without_a_writable_cache_directory() -> None:
+    """Numba refuses cache=True when it finds nowhere to write; the loops must still load and run."""
+    code = (
+        "from numba.core import dispatcher\n"
+        "def refuse(self): raise RuntimeError('cannot cache function: no locator available')\n"
+        "dispatcher.Dispatcher.enable_caching = refuse\n"  # what numba does when no directory is writable
+        "import numpy as np\n"
+        "from filterlog.ingest import _compiled\n"
+        "assert _compiled.has_byte(np.frombuffer(b'ab\\rc', np.uint8), 13)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

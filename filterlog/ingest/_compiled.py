@@ -32,8 +32,24 @@ finds a block's newlines without a scratch array as large as the block.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numba
 import numpy as np
+
+
+def _loop(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Compile ``fn`` without the GIL, its machine code cached on disk where numba finds a place.
+
+    Numba refuses ``cache=True`` outright when no cache directory is writable (a
+    read-only install with no writable home, say); the loops are then compiled
+    in each process instead, about 2.5 s, rather than failing every ingest.
+    """
+    try:
+        return numba.njit(nogil=True, cache=True, boundscheck=False)(fn)
+    except RuntimeError:
+        return numba.njit(nogil=True, cache=False, boundscheck=False)(fn)
 
 
 def _table(chars: str) -> np.ndarray:
@@ -47,7 +63,7 @@ _PORT_END = _table("/?#@[]")
 _ODD = _table("@[]")
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _scheme_colon(buf: np.ndarray, s: int, e: int) -> tuple[int, bool]:
     """Position of the ``:`` of ``http://`` or ``https://`` (any case), or -1.
 
@@ -62,7 +78,7 @@ def _scheme_colon(buf: np.ndarray, s: int, e: int) -> tuple[int, bool]:
     return -1, False
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _first(buf: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
     """The first position in [start, end) holding a byte of ``table``, else ``end``."""
     p = start
@@ -71,7 +87,7 @@ def _first(buf: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
     return p
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _port(buf: np.ndarray, start: int, end: int) -> tuple[int, bool]:
     """The decimal port in [start, end): its value and whether it is 1-5 digits up to 65535."""
     if not 0 < end - start <= 5:
@@ -85,7 +101,7 @@ def _port(buf: np.ndarray, start: int, end: int) -> tuple[int, bool]:
     return value, value <= 65535
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _marks(buf: np.ndarray, start: int, end: int) -> tuple[int, int]:
     """The first ``?`` and the first ``#`` from ``start`` (``end`` where none).
 
@@ -109,7 +125,7 @@ def _marks(buf: np.ndarray, start: int, end: int) -> tuple[int, int]:
     return q, f
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def url_spans(
     buf: np.ndarray,
     s: np.ndarray,
@@ -162,7 +178,7 @@ def url_spans(
         flags[i, 3], flags[i, 4], flags[i, 5] = min(q, f) > auth_e, q < ei, True
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def gather(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray, lower: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -193,20 +209,20 @@ _LOW = np.uint64(0x7F7F7F7F7F7F7F7F)
 _ONES = np.uint64(0x0101010101010101)
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _words(buf: np.ndarray) -> tuple[np.ndarray, int]:
     """The whole eight-byte words of ``buf``, and how many; the tail is left to the caller."""
     n = len(buf) // 8
     return buf[: n * 8].view(np.uint64), n
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _zero_bytes(x: np.uint64) -> np.uint64:
     """The high bit of each byte of ``x`` that is zero (``word ^ pattern`` zero where a byte matches)."""
     return ~(((x & _LOW) + _LOW) | x) & ~_LOW
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def has_byte(buf: np.ndarray, value: int) -> bool:
     """Whether ``buf`` holds the byte ``value`` (below 128), or any byte of 128 or more if ``value`` is 128.
 
@@ -229,7 +245,7 @@ def has_byte(buf: np.ndarray, value: int) -> bool:
     return seen != 0
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def count(buf: np.ndarray, value: int) -> int:
     """How many bytes of ``buf`` equal ``value`` (below 128): eight at a time, no scratch array."""
     words, n = _words(buf)
@@ -245,7 +261,7 @@ def count(buf: np.ndarray, value: int) -> int:
     return found
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _fill(buf: np.ndarray, value: int, out: np.ndarray) -> int:
     """Write where ``buf`` holds ``value`` into ``out``; how many, or -1 if ``out`` is too short."""
     words, n = _words(buf)
@@ -268,7 +284,7 @@ def _fill(buf: np.ndarray, value: int, out: np.ndarray) -> int:
     return k
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def positions(buf: np.ndarray, value: int) -> np.ndarray:
     """Where ``buf`` holds ``value`` (below 128), as ``np.flatnonzero(buf == value)``.
 
@@ -284,7 +300,7 @@ def positions(buf: np.ndarray, value: int) -> np.ndarray:
     return out[:k].copy()
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def squid_padding(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
     """The padding spaces of the elapsed field of every native Squid line, or -1 alone if a line is not plain.
 
@@ -309,7 +325,7 @@ def squid_padding(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
     return out[:k].copy()
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _digits(buf: np.ndarray, start: int, end: int) -> int:
     """The decimal number in [start, end): 1 to 18 digits, else -1."""
     if not 0 < end - start <= 18:
@@ -323,7 +339,7 @@ def _digits(buf: np.ndarray, start: int, end: int) -> int:
     return value
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def _token(buf: np.ndarray, start: int, end: int) -> int:
     """The end of the field starting at ``start`` (a space or the line's end); -1 if empty or quoted."""
     p = start
@@ -334,7 +350,7 @@ def _token(buf: np.ndarray, start: int, end: int) -> int:
     return p if p > start else -1
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
+@_loop
 def squid_native(
     buf: np.ndarray, newlines: np.ndarray, quoted: bool
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
