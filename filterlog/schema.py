@@ -193,8 +193,9 @@ def empty_events() -> pa.Table:
     """A zero-row events table with the canonical schema.
 
     Made once: Arrow tables cannot be changed, and building one (25 columns)
-    cost 1.5 ms of the GIL each time a block was parsed. Not by
-    ``Schema.empty_table()``, which imports pandas (0.16-0.4 s): ingest never needs it.
+    cost 1.5 ms of the GIL each time a block was parsed. Not made by
+    ``Schema.empty_table()``, which imports pandas (0.16-0.4 s): made at import,
+    that would put pandas into the start-up of every command.
     """
     return _EMPTY
 

@@ -54,3 +54,10 @@ def test_port_bounds() -> None:
     parts = _url.split(urls, np.array([False, False, True, True, False, True]))
     assert parts["port"].to_pylist() == [65535, None, 0, None, None, None]
     assert parts["port"].equals(_url.split_general(urls, np.array([False, False, True, True, False, True]))["port"])
+
+
+def test_a_port_of_six_digits_is_no_port_even_below_65536() -> None:
+    urls = pa.array(["http://h:008080/", "h:065535"], pa.string())
+    bare = np.array([False, True])
+    assert _url.split(urls, bare)["port"].to_pylist() == [None, None]
+    assert _url.split(urls, bare)["port"].equals(_url.split_general(urls, bare)["port"])

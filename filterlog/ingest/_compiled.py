@@ -90,15 +90,8 @@ def _first(buf: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
 @_loop
 def _port(buf: np.ndarray, start: int, end: int) -> tuple[int, bool]:
     """The decimal port in [start, end): its value and whether it is 1-5 digits up to 65535."""
-    if not 0 < end - start <= 5:
-        return 0, False
-    value = 0
-    for p in range(start, end):
-        digit = np.int64(buf[p]) - 48
-        if digit < 0 or digit > 9:
-            return 0, False
-        value = value * 10 + digit
-    return value, value <= 65535
+    value = _digits(buf, start, end) if end - start <= 5 else -1
+    return max(value, 0), 0 <= value <= 65535
 
 
 @_loop
@@ -302,27 +295,35 @@ def positions(buf: np.ndarray, value: int) -> np.ndarray:
 
 @_loop
 def squid_padding(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
-    """The padding spaces of the elapsed field of every native Squid line, or -1 alone if a line is not plain.
-
-    Plain: at least 32 bytes, a 10-digit epoch with 3 decimals (``.`` at byte
-    10, a space at byte 14), then at most 5 spaces of padding before the
-    elapsed time (which Squid right-aligns in 6 characters).
-    """
+    """The padding spaces of the elapsed field of every native Squid line, or -1 alone if a line is not plain."""
     out = np.empty(len(newlines) * 5, np.int64)
     k = 0
     start = 0
     for end in newlines:
-        if end - start < 32 or buf[start + 10] != 46 or buf[start + 14] != 32:
+        at = _elapsed_at(buf, start, end)
+        if at < 0:
             return np.full(1, -1, np.int64)
-        p = start + 15
-        while p < start + 21 and buf[p] == 32:
+        for p in range(start + 15, at):
             out[k] = p
             k += 1
-            p += 1
-        if p == start + 21:
-            return np.full(1, -1, np.int64)
         start = end + 1
     return out[:k].copy()
+
+
+@_loop
+def _elapsed_at(buf: np.ndarray, start: int, end: int) -> int:
+    """Where the elapsed field of a native Squid line in [start, end) begins, past its padding; -1 if not plain.
+
+    Plain: at least 32 bytes, a 10-digit epoch with 3 decimals (``.`` at byte
+    10, a space at byte 14), then at most 5 spaces of padding (Squid right-aligns
+    the elapsed time in 6 characters).
+    """
+    if end - start < 32 or buf[start + 10] != 46 or buf[start + 14] != 32:
+        return -1
+    p = start + 15
+    while p < start + 21 and buf[p] == 32:
+        p += 1
+    return -1 if p == start + 21 else p
 
 
 @_loop
@@ -377,12 +378,10 @@ def squid_native(
         end = newlines[i]
         if end > start and buf[end - 1] == 13:
             end -= 1
-        if end - start < 32 or buf[start + 10] != 46 or buf[start + 14] != 32:
+        p = _elapsed_at(buf, start, end)
+        if p < 0:
             return i, ms, elapsed, size, spans
         seconds, fraction = _digits(buf, start, start + 10), _digits(buf, start + 11, start + 14)
-        p = start + 15
-        while p < start + 20 and buf[p] == 32:
-            p += 1
         q = _token(buf, p, end)
         value = _digits(buf, p, q) if q > 0 else -1
         if seconds < 0 or fraction < 0 or value < 0 or q == end:
