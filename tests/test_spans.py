@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from filterlog.ingest import _spans
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(max_size=60).map(str.encode), st.data(), st.booleans())
-def test_strings_equal_python_slices(text: bytes, data: st.DataObject, with_validity: bool) -> None:
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60).map(str.encode), st.data(), st.booleans(), st.booleans())
+def test_strings_equal_python_slices(text: bytes, data: st.DataObject, with_validity: bool, pad: bool) -> None:
     n = data.draw(st.integers(0, 12))
     bound = st.integers(0, len(text))
     starts = np.array([data.draw(bound) for _ in range(n)], dtype=np.int64)
@@ -22,10 +27,40 @@ def test_strings_equal_python_slices(text: bytes, data: st.DataObject, with_vali
     expected = [
         None if valid is not None and not valid[i] else text[starts[i] : max(ends[i], starts[i])] for i in range(n)
     ]
-    out = _spans.strings(_spans.padded(text), starts, ends, valid)
+    buf = _spans.padded(text) if pad else np.frombuffer(text, np.uint8)  # unpadded: no room to copy 8 at a time
+    out = _spans.strings(buf, starts, ends, valid)
     assert out.type == pa.string()
     assert out.view(pa.binary()).to_pylist() == expected  # a cut may split a character: compare bytes
     assert out.null_count == (0 if valid is None else int((~valid).sum()))
+
+
+@pytest.fixture
+def page_end() -> Iterator[Callable[[bytes], np.ndarray]]:
+    """Place bytes at the very end of a page whose next page is unreadable: a read past them crashes."""
+    page = mmap.PAGESIZE
+    region = mmap.mmap(-1, 2 * page)
+    anchor = ctypes.c_char.from_buffer(region)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    assert libc.mprotect(ctypes.addressof(anchor) + page, page, 0) == 0  # PROT_NONE
+
+    def place(text: bytes) -> np.ndarray:
+        region[page - len(text) : page] = text
+        return np.frombuffer(region, np.uint8, count=len(text), offset=page - len(text))
+
+    yield place
+    libc.mprotect(ctypes.addressof(anchor) + page, page, mmap.PROT_READ | mmap.PROT_WRITE)
+    del anchor
+
+
+def test_strings_near_the_end_of_an_unpadded_buffer(page_end: Callable[[bytes], np.ndarray]) -> None:
+    """Spans ending in the last 8 bytes are copied byte by byte: an 8-byte copy would read past the end."""
+    text = b"0123456789abcdefghijKLMNOPQRSTUV"
+    buf = page_end(text)
+    starts = np.array([0, 3, 20, 23, 24, 31, 9, 17], np.int64)
+    ends = np.array([20, 30, 32, 32, 25, 32, 9, 32], np.int64)
+    out = _spans.strings(buf, starts, ends, lower=True)
+    assert out.to_pylist() == [text[s:e].decode().lower() for s, e in zip(starts, ends, strict=True)]
 
 
 def test_strings_take_any_integer_offsets() -> None:

@@ -37,6 +37,9 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 
 def _loop(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -171,6 +174,25 @@ def url_spans(
         flags[i, 3], flags[i, 4], flags[i, 5] = min(q, f) > auth_e, q < ei, True
 
 
+@intrinsic
+def _copy8(typingctx: Any, dst: Any, at: Any, src: Any, start: Any) -> Any:
+    """Copy the 8 bytes ``src[start:start + 8]`` to ``dst[at:at + 8]``: one unaligned load and store.
+
+    Numba has no unaligned word access of its own (a ``view`` would assume
+    alignment); a byte loop of unknown, short length copies at about 0.5 GB/s.
+    """
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        word = ir.IntType(64).as_pointer()
+        to = context.make_array(sig.args[0])(context, builder, args[0])
+        of = context.make_array(sig.args[2])(context, builder, args[2])
+        value = builder.load(builder.bitcast(builder.gep(of.data, [args[3]]), word), align=1)
+        builder.store(value, builder.bitcast(builder.gep(to.data, [args[1]]), word), align=1)
+        return context.get_dummy_value()
+
+    return types.void(dst, types.int64, src, types.int64), codegen
+
+
 @_loop
 def gather(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray, lower: bool
@@ -178,7 +200,10 @@ def gather(
     """The offsets and bytes of an Arrow string column holding ``buf[starts[i]:ends[i]]`` where valid.
 
     Empty where not valid or where the span is empty or reversed. ``lower``: A-Z
-    become a-z on the way (the caller makes sure no byte is beyond ASCII).
+    become a-z on the way (the caller makes sure no byte is beyond ASCII). Spans
+    are copied eight bytes at a time, each copy's overshoot overwritten by the
+    next span's (``data`` has 8 bytes to spare, and spans in the last 8 bytes of
+    ``buf`` are copied byte by byte): three times the speed of a byte loop.
     """
     n = len(starts)
     offsets = np.empty(n + 1, np.int64)
@@ -187,15 +212,21 @@ def gather(
         if valid[i] and ends[i] > starts[i]:
             total += ends[i] - starts[i]
         offsets[i + 1] = total
-    data = np.empty(total, np.uint8)
+    data = np.empty(total + 8, np.uint8)
+    limit = len(buf) - 8
     for i in range(n):
         at, start = offsets[i], starts[i]
-        for k in range(offsets[i + 1] - at):
-            data[at + k] = buf[start + k]
+        length = offsets[i + 1] - at
+        if start + length <= limit:
+            for k in range(0, length, 8):
+                _copy8(data, at + k, buf, start + k)
+        else:
+            for k in range(length):
+                data[at + k] = buf[start + k]
     if lower:
         for k in range(total):
             data[k] |= np.uint8(32) if 65 <= data[k] <= 90 else np.uint8(0)
-    return offsets, data
+    return offsets, data[:total]
 
 
 _LOW = np.uint64(0x7F7F7F7F7F7F7F7F)
