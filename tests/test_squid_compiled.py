@@ -70,6 +70,8 @@ def _arrow_only(block: bytes) -> tuple[list[dict], list[int], list[str]]:
 @example(PLAIN.replace(b"http://www.bbc.co.uk/", b'"http://a b/"') + b"\n")  # Arrow reads a quoted field whole
 @example(PLAIN.replace(b"bbc", b'b"c') + b"\n")  # a quote inside a field
 @example(PLAIN.replace(b" - ", b' "bob" ') + b"\n")  # Arrow takes the quotes off a quoted field
+@example(PLAIN.replace(b"www.bbc", b'www.b"c') + b"\n")  # a quote in a field's second eight bytes
+@example(PLAIN + b' "http://a/" "Mozilla/5.0 "X11" Gecko"\n')  # a quote inside the agent, past its first word
 def test_compiled_and_arrow_paths_agree(block: bytes) -> None:
     assert _parse(block) == _arrow_only(block)
 
