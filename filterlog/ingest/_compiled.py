@@ -304,13 +304,13 @@ def _fill(buf: np.ndarray, value: int, out: np.ndarray) -> int:
     pattern = np.uint64(value) * _ONES
     k = 0
     for i in range(n):
-        if _zero_bytes(words[i] ^ pattern):  # a word holding the byte: find it byte by byte
-            for j in range(i * 8, i * 8 + 8):
-                if buf[j] == value:
-                    if k == len(out):
-                        return -1
-                    out[k] = j
-                    k += 1
+        hits = _zero_bytes(words[i] ^ pattern)
+        while hits:  # each hit is the high bit of its byte: the lowest set bit is the first
+            if k == len(out):
+                return -1
+            out[k] = i * 8 + (np.int64(trailing_zeros(hits)) >> 3)
+            k += 1
+            hits &= hits - np.uint64(1)
     for j in range(n * 8, len(buf)):
         if buf[j] == value:
             if k == len(out):
