@@ -124,20 +124,23 @@ def attribute(
     # An address with one lease (most, on a school day) is looked up by its code alone. For the
     # others, one sorted key per lease, (address code, start time), lets one binary search find
     # the last lease of the event's address that began at or before the event.
+    # Lookups in these small tables use np.take, not fancy indexing: a third of the time on 10M rows.
     known = code >= 0
     first = np.searchsorted(ip_map.ip_code, np.arange(len(ip_map.ips)))
     leases = np.diff(np.append(first, len(ip_map.ip_code)))
     at = np.where(known, code, 0)
-    pos = first[at] if len(first) else np.zeros(n, dtype=np.int64)
-    several = np.flatnonzero(known & (leases[at] > 1)) if len(first) else np.zeros(0, dtype=np.int64)
+    pos = np.take(first, at) if len(first) else np.zeros(n, dtype=np.int64)
+    several = np.flatnonzero(known & np.take(leases > 1, at)) if len(first) else np.zeros(0, dtype=np.int64)
+    ok = known.copy()
     if len(several):
         lease_key = ip_map.ip_code * _SPAN + np.clip(ip_map.start_ms, 0, _SPAN - 1)
         event_key = code[several] * _SPAN + np.clip(ms[several], 0, _SPAN - 1)
-        pos[several] = np.searchsorted(lease_key, event_key, side="right") - 1
-    ok = known & (pos >= 0)
-    safe = np.minimum(np.maximum(pos, 0), len(ip_map) - 1)
-    ok &= (ip_map.ip_code[safe] == code) & (ip_map.start_ms[safe] <= ms) & (ms < ip_map.end_ms[safe])
-    lease = pa.array(safe.astype(np.int32), mask=~ok)
+        found = np.searchsorted(lease_key, event_key, side="right") - 1
+        # The lease found may belong to the address before (the event precedes all of its own leases).
+        ok[several] = (found >= 0) & (ip_map.ip_code[np.maximum(found, 0)] == code[several])
+        pos[several] = np.maximum(found, 0)
+    ok &= (np.take(ip_map.start_ms, pos) <= ms) & (ms < np.take(ip_map.end_ms, pos))
+    lease = pa.array(pos.astype(np.int32), mask=~ok)
     return (
         pa.DictionaryArray.from_arrays(lease, ip_map.users),
         pa.DictionaryArray.from_arrays(lease, ip_map.devices),
