@@ -150,10 +150,10 @@ def in_working_hours(times: pa.Array | pa.ChunkedArray, hours: WorkingHours, tim
         days = day[rows]
         first, last = int(days.min()), int(days.max())
         if last - first < 100_000:  # a table over the span, indexed: no sort of millions of rows
-            result[rows] = _working_day_table(np.arange(first, last + 1), hours)[days - first]
+            result[rows] = np.take(_working_day_table(np.arange(first, last + 1), hours), days - first)
         else:
             unique_days, inverse = np.unique(days, return_inverse=True)
-            result[rows] = _working_day_table(unique_days, hours)[inverse]
+            result[rows] = np.take(_working_day_table(unique_days, hours), inverse)
     return pa.array(result, pa.bool_())
 
 

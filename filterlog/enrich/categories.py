@@ -232,7 +232,7 @@ class Categories:
             code[used] = [names.index(self.labels[i][part]) for i in used]
             per_host = np.append(code[best], -1)
             idx = pc.fill_null(enc.indices, len(best)).to_numpy(zero_copy_only=False)
-            rows = per_host[idx.astype(np.int64)]
+            rows = np.take(per_host, idx)
             out.append(pa.DictionaryArray.from_arrays(pa.array(rows, mask=rows < 0), pa.array(names, pa.string())))
         return out[0], out[1]
 

@@ -155,7 +155,7 @@ def codes_in(column: pa.Array | pa.ChunkedArray, values: pa.Array) -> np.ndarray
         if pa.types.is_dictionary(chunk.type):
             per_value = np.asarray(pc.fill_null(pc.index_in(chunk.dictionary, value_set=values), -1), np.int64)
             index = np.asarray(pc.fill_null(chunk.indices, len(per_value)), dtype=np.int64)
-            parts.append(np.append(per_value, -1)[index])
+            parts.append(np.take(np.append(per_value, -1), index))
         else:
             found = pc.index_in(pc.cast(chunk, pa.string()), value_set=values)
             parts.append(np.asarray(pc.fill_null(found, -1), dtype=np.int64))
@@ -193,9 +193,9 @@ def coalesce_codes(first: pa.Array | pa.ChunkedArray, second: pa.Array | pa.Chun
     where = {v: i for i, v in enumerate(names)}
     one_map = np.array([-1 if v is None else where[v] for v in one_names] + [-1], dtype=np.int64)
     two_map = np.array([-1 if v is None else where[v] for v in two_names] + [-1], dtype=np.int64)
-    code = one_map[one]  # -1 (null) reads the appended -1
+    code = np.take(one_map, one)  # -1 (null) reads the appended -1
     missing = code < 0
-    code[missing] = two_map[two[missing]]
+    code[missing] = np.take(two_map, two[missing])
     return pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32), mask=code < 0), pa.array(names, pa.string()))
 
 
@@ -210,7 +210,7 @@ def people(
     group_names = sorted({groups[v] for v in names if v in groups})
     at = {g: i for i, g in enumerate(group_names)}
     group_of = np.array([at[groups[v]] if v in groups else -1 for v in names] + [-1], dtype=np.int64)
-    group = group_of[np.asarray(user.indices.fill_null(len(names)), dtype=np.int64)]
+    group = np.take(group_of, np.asarray(user.indices.fill_null(len(names))))
     return user, pa.DictionaryArray.from_arrays(
         pa.array(group.astype(np.int32), mask=group < 0), pa.array(group_names, pa.string())
     )

@@ -194,8 +194,8 @@ def _hashed(column: pa.Array | pa.ChunkedArray, k: int) -> tuple[np.ndarray, np.
         per_name = pd.util.hash_array(np.where(present[:-1], names, ""), categorize=False) % np.uint64(k)
         per_name = np.append(per_name.astype(np.int64), 0)
         index = np.asarray(chunk.indices.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=np.int64)
-        buckets.append(per_name[index])
-        valid.append(present[index])
+        buckets.append(np.take(per_name, index))
+        valid.append(np.take(present, index))
     return np.concatenate(buckets), np.concatenate(valid)
 
 

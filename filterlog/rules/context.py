@@ -45,12 +45,14 @@ def spread(per_value: pa.Array | np.ndarray, chunk: pa.DictionaryArray) -> np.nd
         return np.zeros(n, dtype=bool)
     width = np.dtype(indices.type.to_pandas_dtype())
     raw = np.frombuffer(indices.buffers()[1], dtype=width, count=indices.offset + n)[indices.offset :]
+    # np.take on the bytes, not table[raw]: twice as fast (numpy's fancy indexing of bools is a slow path).
+    as_bytes = np.ascontiguousarray(table).view(np.uint8)
     if not indices.null_count:
-        return table[raw]
+        return np.take(as_bytes, raw).view(bool)
     # A null row's index slot may hold anything: clip it into range, then clear the row by the validity bitmap.
     bits = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
     valid = np.unpackbits(bits, count=indices.offset + n, bitorder="little")[indices.offset :].view(bool)
-    return np.take(table, raw, mode="clip") & valid
+    return np.take(as_bytes, raw, mode="clip").view(bool) & valid
 
 
 FEW_ROWS = 64
