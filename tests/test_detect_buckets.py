@@ -133,9 +133,16 @@ def many_files(demo_day, tmp_path_factory) -> Workspace:
     return ws
 
 
-@pytest.mark.parametrize("parts", [1, 2, 3])
-def test_spilled_buckets_hold_each_row_once_in_order(many_files: Workspace, tmp_path: Path, parts: int) -> None:
-    """Spilled whole, or in consecutive parts side by side (as Dask workers do), a bucket reads back the same."""
+@pytest.mark.parametrize(("parts", "piece_rows"), [(1, None), (2, None), (3, None), (1, 1), (2, 1)])
+def test_spilled_buckets_hold_each_row_once_in_order(
+    many_files: Workspace, tmp_path: Path, monkeypatch, parts: int, piece_rows: int | None
+) -> None:
+    """Spilled whole, or in consecutive parts side by side (as Dask workers do), a bucket reads back the same.
+
+    ``piece_rows`` 1: each events file is its own task, and so its own file per bucket (a dozen, read in order).
+    """
+    if piece_rows is not None:
+        monkeypatch.setattr(buckets, "PIECE_ROWS", piece_rows)
     ws = many_files
     src = buckets.source(ws, ws.event_dates()[0], engine.MARGIN)
     ip_map = Enricher.from_workspace(ws).ip_map
@@ -152,8 +159,11 @@ def test_spilled_buckets_hold_each_row_once_in_order(many_files: Workspace, tmp_
         got = buckets.read_bucket(str(folder), b)
         assert got.num_rows == rows[b]
         assert got.column("source_line").to_pylist() == whole.column("source_line").filter(expected == b).to_pylist()
-    for path in folder.iterdir():
+    spilled = list(folder.iterdir())
+    for path in spilled:
         assert path.stat().st_mode & 0o077 == 0
+    if piece_rows == 1:
+        assert len(spilled) > 3 * len(src.own) // 2  # a file per events file and bucket that got rows
 
 
 def test_scratch_folder_is_private_and_removed_on_error(demo_day, tmp_path: Path, monkeypatch) -> None:

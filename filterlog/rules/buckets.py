@@ -199,57 +199,47 @@ def _hashed(column: pa.Array | pa.ChunkedArray, k: int) -> tuple[np.ndarray, np.
     return np.concatenate(buckets), np.concatenate(valid)
 
 
-def _bucket_path(folder: str, bucket: int, part: int) -> Path:
-    return Path(folder) / f"bucket-{bucket:04d}-{part:03d}.arrows"
+def _bucket_path(folder: str, bucket: int, part: int, task: int) -> Path:
+    return Path(folder) / f"bucket-{bucket:04d}-{part:03d}-{task:05d}.arrows"
 
 
 def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None, part: int = 0, parts: int = 1) -> list[int]:
-    """Stream the date into ``k`` bucket files in ``folder``, each person's rows in their original order.
+    """Stream the date into ``k`` buckets in ``folder``, each person's rows in their original order.
 
-    Returns the rows written per bucket. Files are read and split on two
-    threads (Arrow and numpy release the GIL), a few files ahead of the
-    writing, which takes them in file order. Dictionaries differ from batch to
-    batch, so buckets are Arrow IPC streams, which carry a replacement
-    dictionary where needed (the file format cannot).
+    Returns the rows written per bucket. Consecutive events files are read,
+    split and written by two threads (Arrow and numpy release the GIL), each
+    task to its own file per bucket, named so that ``read_bucket`` joins them in
+    file order; writing them all from one thread held the splitting threads
+    up. Dictionaries differ from batch to batch, so the files are Arrow IPC
+    streams, which carry a replacement dictionary where needed (the file format cannot).
 
     With ``parts`` > 1 this spills only the ``part``-th of ``parts`` consecutive
     runs of the date's files (Dask workers spill a large date side by side);
     ``read_bucket`` joins a bucket's parts in order, so its rows keep the order
     of the whole date.
     """
-    writers: list[ipc.RecordBatchStreamWriter | None] = [None] * k
     counts = [0] * k
-    ahead: deque[Future[list[tuple[int, pa.RecordBatch]]]] = deque()
+    ahead: deque[Future[list[int]]] = deque()
 
-    def write(pieces: list[tuple[int, pa.RecordBatch]]) -> None:
-        for b, piece in pieces:
-            writer = writers[b]
-            if writer is None:
-                path = _bucket_path(folder, b, part)
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-                writer = writers[b] = ipc.new_stream(str(path), piece.schema)
-            writer.write_batch(piece)
-            counts[b] += piece.num_rows
+    def add(rows: list[int]) -> None:
+        for b, n in enumerate(rows):
+            counts[b] += n
 
-    try:
-        with ThreadPoolExecutor(max_workers=SPILL_THREADS) as pool:
-            try:
-                files = list(_files(src))
-                mine = files[part * len(files) // parts : (part + 1) * len(files) // parts]
-                group = max(1, math.ceil(PIECE_ROWS * k * len(src.own) / max(src.rows, 1)))
-                for at in range(0, len(mine), group):
-                    ahead.append(pool.submit(_split_files, mine[at : at + group], ip_map, k))
-                    if len(ahead) > SPILL_THREADS:
-                        write(ahead.popleft().result())
-                while ahead:
-                    write(ahead.popleft().result())
-            finally:
-                for future in ahead:
-                    future.cancel()
-    finally:
-        for writer in writers:
-            if writer is not None:
-                writer.close()
+    with ThreadPoolExecutor(max_workers=SPILL_THREADS) as pool:
+        try:
+            files = list(_files(src))
+            mine = files[part * len(files) // parts : (part + 1) * len(files) // parts]
+            group = max(1, math.ceil(PIECE_ROWS * k * len(src.own) / max(src.rows, 1)))
+            for task, at in enumerate(range(0, len(mine), group)):
+                where = (folder, part, task)
+                ahead.append(pool.submit(_spill_files, mine[at : at + group], ip_map, k, where))
+                if len(ahead) > SPILL_THREADS:
+                    add(ahead.popleft().result())
+            while ahead:
+                add(ahead.popleft().result())
+        finally:
+            for future in ahead:
+                future.cancel()
     return counts
 
 
@@ -270,12 +260,30 @@ thousand rows, and a bucket of a thousand chunks, whose per-chunk steps doubled 
 so consecutive files are joined until a cut gives pieces of about this size."""
 
 
-def _split_files(files: list[tuple[str, Where]], ip_map: IpMap | None, k: int) -> list:
-    """Consecutive events files read, joined and cut into buckets (a task of the spill's threads)."""
-    batches = [batch for path, where in files for batch in _read_file(path, where)]
+def _spill_files(
+    files: list[tuple[str, Where]], ip_map: IpMap | None, k: int, where: tuple[str, int, int]
+) -> list[int]:
+    """Consecutive events files read, joined, cut into buckets and written (a task of the spill's threads).
+
+    ``where``: the spill's folder, part and this task's number. Returns the rows written per bucket.
+    """
+    batches = [batch for path, w in files for batch in _read_file(path, w)]
     if len(batches) > 1:
         batches = pa.Table.from_batches(batches).unify_dictionaries().combine_chunks().to_batches()
-    return [piece for batch in batches for piece in _split(batch, ip_map, k)]
+    pieces: dict[int, list[pa.RecordBatch]] = {}
+    for batch in batches:
+        for b, piece in _split(batch, ip_map, k):
+            pieces.setdefault(b, []).append(piece)
+    folder, part, task = where
+    rows = [0] * k
+    for b, got in pieces.items():
+        path = _bucket_path(folder, b, part, task)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        with ipc.new_stream(str(path), got[0].schema) as writer:
+            for piece in got:
+                writer.write_batch(piece)
+                rows[b] += piece.num_rows
+    return rows
 
 
 def read_bucket(folder: str, bucket: int) -> pa.Table:
@@ -285,10 +293,15 @@ def read_bucket(folder: str, bucket: int) -> pa.Table:
     no fresh memory to fill (10M events in 4 buckets: 1.16 -> 1.09 GB peak).
     """
     tables = []
-    for path in sorted(Path(folder).glob(f"bucket-{bucket:04d}-*.arrows")):
+    for path in sorted(Path(folder).glob(f"bucket-{bucket:04d}-*.arrows"), key=_spilled_order):
         with pa.memory_map(str(path)) as f:
             tables.append(ipc.open_stream(f).read_all())
     return pa.concat_tables(tables) if tables else TARGET.empty_table()
+
+
+def _spilled_order(path: Path) -> tuple[int, ...]:
+    """(part, task) of a spilled file: the order its rows had in the date, whatever the width of the numbers."""
+    return tuple(int(n) for n in path.stem.split("-")[2:])
 
 
 def spill_parts(src: DaySource, most: int) -> int:
