@@ -110,8 +110,10 @@ class Enricher:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="filterlog-enrich") as pool:
             parts = list(pool.map(lambda piece: self(piece, search=False), pieces))
         table = pa.concat_tables(parts)
-        if not search:
-            return table
+        return self.with_search_terms(table) if search else table
+
+    def with_search_terms(self, table: pa.Table) -> pa.Table:
+        """An enriched table (made with ``search=False``) with its search terms filled in, from the whole table."""
         index = table.schema.get_field_index("search_terms")
         field = table.schema.field(index)
         terms = pc.cast(search_terms(table, table.column("domain")), field.type)

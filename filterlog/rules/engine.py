@@ -198,7 +198,16 @@ def _add(total: dict[str, float], seconds: dict[str, float]) -> None:
 def judge(events: pa.Table, day: date, enricher: Enricher, rules: list[Rule], seconds: dict[str, float]) -> pa.Table:
     """Enrich ``events`` (a date with its margins, or a bucket of its people), run ``rules``: ``day``'s findings."""
     t0 = _time.perf_counter()
-    ctx = Context(enricher.parallel(events, THREADS), enricher.config)
+    enriched = enricher.parallel(events, THREADS, search=False)
+    ctx = Context(enriched, enricher.config)
+    # Three whole-table steps of one thread each, run side by side: the search terms (which must see the
+    # whole table, after the halves are joined) and the person and local date that most rules share.
+    with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="filterlog-prepare") as pool:
+        searched = pool.submit(enricher.with_search_terms, enriched)
+        shared = [pool.submit(getattr, ctx, name) for name in ("who", "local_date")]
+        ctx.events = searched.result()  # the same rows: who and local date hold for it as well
+        for future in shared:
+            future.result()
     _add(seconds, {"enrich": _time.perf_counter() - t0})
     found = run_rules(ctx, rules, seconds)
     return found.filter(pc.equal(found.column("date"), pa.scalar(day, pa.date32())))
