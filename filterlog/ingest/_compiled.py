@@ -4,7 +4,9 @@ Numba compiles these on first use and caches the machine code beside this file
 (``__pycache__``, keyed by this file's time stamp), so a process pays the compile
 (about 2.5 s) once per install, then about 0.3 s to import Numba and load it. Each
 is a whole-column call: one Python call per block, a loop over rows and bytes in
-machine code.
+machine code. They stay in this one file, longer than our modules usually are:
+Numba's cache checks only the file of the function it loads, so a helper moved
+to another file could change under a caller whose stale machine code is reused.
 
 ``squid_native`` splits a block of plain ``logformat squid`` lines into fields,
 times, elapsed times and sizes in one pass, in Arrow's CSV reader's place (which
@@ -21,8 +23,11 @@ scheme other than http(s), no scheme on a non-CONNECT row) are left undone, for
 the general numpy path of ``_url``: the reference this loop is tested against
 (tests/test_url_split.py).
 
-``gather`` copies many byte spans into one Arrow string column: 3-4 times
-cheaper than building string views and casting them, the way ``_spans`` did.
+``gather`` copies many byte spans into one Arrow string column, eight bytes at
+a time (``_copy8``: Numba has no unaligned word access, so two small intrinsics
+give one): 3-4 times cheaper than building string views and casting them, the
+way ``_spans`` did, and three times a byte loop. ``_find`` looks for a field's
+end the same way, a word at a time.
 
 ``has_byte`` answers the per-block questions (any non-ASCII byte? a CR? a NUL?)
 as fast as ``bytes.isascii`` and ``in`` but without the GIL: those scans held it
