@@ -58,12 +58,13 @@ def prepare(lines: int, seed: int, cache: Path) -> Path:
 
 def _child(ws_path: Path, buckets: int | None) -> None:
     from filterlog.rules import detect
-    from filterlog.rules.buckets import buckets_for, source
+    from filterlog.rules.buckets import bucket_rows, buckets_for, source
     from filterlog.rules.engine import MARGIN
     from filterlog.workspace import Workspace
 
     ws = Workspace(ws_path)
-    k = [buckets or buckets_for(source(ws, d, MARGIN).rows) for d in ws.event_dates()]
+    at_once = bucket_rows(ws.config.detect.memory_gb)
+    k = [buckets or buckets_for(source(ws, d, MARGIN).rows, at_once) for d in ws.event_dates()]
     t, c = time.perf_counter(), time.process_time()
     report = detect(ws, buckets=buckets)
     wall, cpu = time.perf_counter() - t, time.process_time() - c

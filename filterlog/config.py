@@ -40,6 +40,11 @@ block_mb = 16                  # text parsed per step; memory grows with this, n
 settle_seconds = 60            # a last line without newline in a file changed this recently is still
                                # being written: it is left for the next run rather than stored cut short
 
+[detect]
+memory_gb = 2                  # detect stays well under this: a day too large for it is judged in
+                               # buckets of people, spilled to disk first (slower). Each GB judges
+                               # 1.25M events at once (a 10M-event day whole needs 8; it peaks near 3)
+
 # Any rule's thresholds can be overridden, e.g.
 # [rules.repeated-blocked]
 # attempts = 3
@@ -120,6 +125,18 @@ class Ingest:
 
 
 @dataclass(frozen=True)
+class Detect:
+    """How detect trades memory for speed."""
+
+    memory_gb: float = 2.0
+    """The budget that sizes the buckets of a large day (``rules.buckets.bucket_rows``)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.memory_gb, bool) or not isinstance(self.memory_gb, int | float) or self.memory_gb <= 0:
+            raise ConfigError(f"[detect] memory_gb must be a number of gigabytes above 0, not {self.memory_gb!r}")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole site configuration."""
 
@@ -127,13 +144,14 @@ class Config:
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     identity: Identity = field(default_factory=Identity)
     ingest: Ingest = field(default_factory=Ingest)
+    detect: Detect = field(default_factory=Detect)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per-rule parameter overrides, keyed by rule id."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "filterlog.toml") -> Config:
         """Build and validate a Config from parsed TOML."""
-        known = {"site", "working_hours", "identity", "ingest", "rules"}
+        known = {"site", "working_hours", "identity", "ingest", "detect", "rules"}
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}")
@@ -156,6 +174,7 @@ class Config:
                 working_hours=WorkingHours(**wh),
                 identity=Identity(**data.get("identity", {})),
                 ingest=Ingest(**data.get("ingest", {})),
+                detect=Detect(**data.get("detect", {})),
                 rules={str(k): dict(v) for k, v in data.get("rules", {}).items()},
             )
         except TypeError as exc:

@@ -73,7 +73,7 @@ def test_cli_scheduler_local_judges_large_days_in_buckets(demo_day, tmp_path: Pa
     monkeypatch.setattr(buckets, "BUCKET_ROWS", 10_000)  # the demo day's 40,000 events: four buckets
     chosen = []
     split = buckets.buckets_for
-    monkeypatch.setattr(buckets, "buckets_for", lambda rows: chosen.append(split(rows)) or chosen[-1])
+    monkeypatch.setattr(buckets, "buckets_for", lambda *args: chosen.append(split(*args)) or chosen[-1])
     result = CliRunner().invoke(cli, ["--workspace", str(ws.root), "--scheduler", "local:2", "detect"])
     assert result.exit_code == 0, result.output
     assert chosen == [4]

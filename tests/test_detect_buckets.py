@@ -192,11 +192,43 @@ def test_buckets_left_by_a_killed_detect_are_removed_by_the_next_run(tmp_path: P
     ws.close()
 
 
+@pytest.mark.parametrize(("memory_gb", "spilled"), [(0.002, True), (64, False)])
+def test_the_memory_budget_decides_whether_a_day_is_judged_whole(
+    demo_day, tmp_path: Path, memory_gb: float, spilled: bool
+) -> None:
+    """``[detect] memory_gb``: 0.002 GB judges the demo day (40,000 events) in 16 buckets, 64 GB whole.
+
+    The findings are the same either way.
+    """
+    whole = _all(Workspace(demo_day.workspace))
+    ws = _copy(demo_day.workspace, tmp_path / "ws")
+    config = ws.config_path.read_text(encoding="utf-8")
+    assert "memory_gb = 2 " in config
+    ws.config_path.write_text(config.replace("memory_gb = 2 ", f"memory_gb = {memory_gb} ", 1), encoding="utf-8")
+    assert ws.config.detect.memory_gb == memory_gb
+    with ws.lock():
+        report = detect(ws)
+    assert ("spill" in report.seconds) is spilled
+    assert _all(ws).equals(whole)
+
+
+@pytest.mark.parametrize("value", ["2", 0, -1, True])
+def test_the_memory_budget_must_be_a_positive_number(value: object) -> None:
+    from filterlog.config import Config
+    from filterlog.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="memory_gb"):
+        Config.from_dict({"detect": {"memory_gb": value}})
+    assert Config.from_dict({"detect": {"memory_gb": 8}}).detect.memory_gb == 8
+
+
 def test_bucket_count_follows_the_days_size(monkeypatch) -> None:
     assert buckets.buckets_for(0) == 1
     assert buckets.buckets_for(buckets.BUCKET_ROWS) == 1
     assert buckets.buckets_for(buckets.BUCKET_ROWS + 1) == 2
     assert buckets.buckets_for(50_000_000, 4_000_000) == 13
     assert buckets.buckets_for(50_000_000) == 20
+    assert buckets.bucket_rows(2) == buckets.BUCKET_ROWS
+    assert buckets.buckets_for(10_000_000, buckets.bucket_rows(8)) == 1  # a 10M-event day judged whole
     monkeypatch.setattr(buckets, "BUCKET_ROWS", 10)
     assert buckets.buckets_for(25) == 3

@@ -149,11 +149,11 @@ def detect(
 
     Without dates, every date in the workspace. A date in the range whose
     events are gone loses its stale findings. ``progress`` is called with 1
-    after each date. A date of more than ``buckets.BUCKET_ROWS`` events is
-    judged in buckets of people (``buckets`` forces their number for every
-    date). With a Dask ``client`` the dates and buckets are judged on its
-    workers, which must see the workspace at the same path; the findings are
-    the same, and are written here.
+    after each date. A date of more events than ``[detect] memory_gb`` allows
+    (``buckets.bucket_rows``) is judged in buckets of people (``buckets``
+    forces their number for every date). With a Dask ``client`` the dates
+    and buckets are judged on its workers, which must see the workspace at
+    the same path; the findings are the same, and are written here.
     """
     config = ws.config
     chosen = select_rules(config, rules)
@@ -163,7 +163,8 @@ def detect(
     for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
         store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
     sources = [_buckets.source(ws, day, MARGIN) for day in in_range]
-    plans = [(src, buckets or _buckets.buckets_for(src.rows)) for src in sources]
+    at_once = _buckets.bucket_rows(config.detect.memory_gb)
+    plans = [(src, buckets or _buckets.buckets_for(src.rows, at_once)) for src in sources]
     with _buckets.scratch(ws.root) as folder:
         if client is None:
             judged = _in_process(ws, plans, chosen, folder)
