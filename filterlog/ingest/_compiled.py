@@ -180,6 +180,12 @@ def url_spans(
         flags[i, 3], flags[i, 4], flags[i, 5] = min(q, f) > auth_e, q < ei, True
 
 
+def _word_at(context: Any, builder: Any, array_type: Any, array: Any, index: Any) -> Any:
+    """An LLVM pointer to the 8 bytes of ``array`` from byte ``index``: for a load or store of align 1."""
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.bitcast(builder.gep(data, [index]), ir.IntType(64).as_pointer())
+
+
 @intrinsic
 def _copy8(typingctx: Any, dst: Any, at: Any, src: Any, start: Any) -> Any:
     """Copy the 8 bytes ``src[start:start + 8]`` to ``dst[at:at + 8]``: one unaligned load and store.
@@ -189,11 +195,8 @@ def _copy8(typingctx: Any, dst: Any, at: Any, src: Any, start: Any) -> Any:
     """
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        word = ir.IntType(64).as_pointer()
-        to = context.make_array(sig.args[0])(context, builder, args[0])
-        of = context.make_array(sig.args[2])(context, builder, args[2])
-        value = builder.load(builder.bitcast(builder.gep(of.data, [args[3]]), word), align=1)
-        builder.store(value, builder.bitcast(builder.gep(to.data, [args[1]]), word), align=1)
+        value = builder.load(_word_at(context, builder, sig.args[2], args[2], args[3]), align=1)
+        builder.store(value, _word_at(context, builder, sig.args[0], args[0], args[1]), align=1)
         return context.get_dummy_value()
 
     return types.void(dst, types.int64, src, types.int64), codegen
@@ -204,8 +207,7 @@ def _load8(typingctx: Any, src: Any, start: Any) -> Any:
     """The 8 bytes ``src[start:start + 8]`` as one word, its first byte lowest (x86-64 and ARM64 are little-endian)."""
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        of = context.make_array(sig.args[0])(context, builder, args[0])
-        return builder.load(builder.bitcast(builder.gep(of.data, [args[1]]), ir.IntType(64).as_pointer()), align=1)
+        return builder.load(_word_at(context, builder, sig.args[0], args[0], args[1]), align=1)
 
     return types.uint64(src, types.int64), codegen
 

@@ -238,8 +238,7 @@ def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None, part: int =
             mine = files[part * len(files) // parts : (part + 1) * len(files) // parts]
             group = max(1, math.ceil(PIECE_ROWS * k * len(src.own) / max(src.rows, 1)))
             for task, at in enumerate(range(0, len(mine), group)):
-                where = (folder, part, task)
-                ahead.append(pool.submit(_spill_files, mine[at : at + group], ip_map, k, where))
+                ahead.append(pool.submit(_spill_files, mine[at : at + group], ip_map, k, folder, part, task))
                 if len(ahead) > SPILL_THREADS:
                     add(ahead.popleft().result())
             while ahead:
@@ -268,20 +267,19 @@ so consecutive files are joined until a cut gives pieces of about this size."""
 
 
 def _spill_files(
-    files: list[tuple[str, Where]], ip_map: IpMap | None, k: int, where: tuple[str, int, int]
+    files: list[tuple[str, Where]], ip_map: IpMap | None, k: int, folder: str, part: int, task: int
 ) -> list[int]:
     """Consecutive events files read, joined, cut into buckets and written (a task of the spill's threads).
 
-    ``where``: the spill's folder, part and this task's number. Returns the rows written per bucket.
+    Each bucket's rows go to the task's own file in ``folder``. Returns the rows written per bucket.
     """
-    batches = [batch for path, w in files for batch in _read_file(path, w)]
+    batches = [batch for path, where in files for batch in _read_file(path, where)]
     if len(batches) > 1:
         batches = pa.Table.from_batches(batches).unify_dictionaries().combine_chunks().to_batches()
     pieces: dict[int, list[pa.RecordBatch]] = {}
     for batch in batches:
         for b, piece in _split(batch, ip_map, k):
             pieces.setdefault(b, []).append(piece)
-    folder, part, task = where
     rows = [0] * k
     for b, got in pieces.items():
         path = _bucket_path(folder, b, part, task)
