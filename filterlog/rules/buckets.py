@@ -251,7 +251,8 @@ def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None, part: int =
 
 def _split(batch: pa.RecordBatch, ip_map: IpMap | None, k: int) -> list[tuple[int, pa.RecordBatch]]:
     """A batch cut into its buckets' rows, each in the batch's order."""
-    bucket = person_buckets(batch, ip_map, k)
+    # as the narrowest unsigned type: numpy's stable sort is then a radix sort, 5x quicker than on int64
+    bucket = person_buckets(batch, ip_map, k).astype(np.min_scalar_type(k))
     order = np.argsort(bucket, kind="stable")
     bounds = np.searchsorted(bucket[order], np.arange(k + 1))
     ordered = batch.take(pa.array(order))
