@@ -54,11 +54,12 @@ def page_end() -> Iterator[Callable[[bytes], np.ndarray]]:
 
 
 def test_strings_near_the_end_of_an_unpadded_buffer(page_end: Callable[[bytes], np.ndarray]) -> None:
-    """Spans ending in the last 8 bytes are copied byte by byte: an 8-byte copy would read past the end."""
-    text = b"0123456789abcdefghijKLMNOPQRSTUV"
+    """Every span of a 72-byte buffer ending a page: a copy reading past the end (8 or 32 bytes at a time) crashes."""
+    text = b"0123456789abcdefghijKLMNOPQRSTUVwxyz" * 2
     buf = page_end(text)
-    starts = np.array([0, 3, 20, 23, 24, 31, 9, 17], np.int64)
-    ends = np.array([20, 30, 32, 32, 25, 32, 9, 32], np.int64)
+    pairs = [(s, e) for s in range(len(text) + 1) for e in range(s, len(text) + 1)]
+    starts = np.array([s for s, _ in pairs], np.int64)
+    ends = np.array([e for _, e in pairs], np.int64)
     out = _spans.strings(buf, starts, ends, lower=True)
     assert out.to_pylist() == [text[s:e].decode().lower() for s, e in zip(starts, ends, strict=True)]
 

@@ -23,10 +23,10 @@ scheme other than http(s), no scheme on a non-CONNECT row) are left undone, for
 the general numpy path of ``_url``: the reference this loop is tested against
 (tests/test_url_split.py).
 
-``gather`` copies many byte spans into one Arrow string column, eight bytes at
-a time (``_copy8``: Numba has no unaligned word access, so two small intrinsics
+``gather`` copies many byte spans into one Arrow string column, 32 bytes at
+a time (``_copy32``: Numba has no unaligned word access, so small intrinsics
 give one): 3-4 times cheaper than building string views and casting them, the
-way ``_spans`` did, and three times a byte loop. ``_find`` looks for a field's
+way ``_spans`` did, and five times a byte loop. ``_find`` looks for a field's
 end the same way, a word at a time.
 
 ``has_byte`` answers the per-block questions (any non-ASCII byte? a CR? a NUL?)
@@ -180,26 +180,35 @@ def url_spans(
         flags[i, 3], flags[i, 4], flags[i, 5] = min(q, f) > auth_e, q < ei, True
 
 
-def _word_at(context: Any, builder: Any, array_type: Any, array: Any, index: Any) -> Any:
-    """An LLVM pointer to the 8 bytes of ``array`` from byte ``index``: for a load or store of align 1."""
+def _word_at(context: Any, builder: Any, array_type: Any, array: Any, index: Any, bits: int = 64) -> Any:
+    """An LLVM pointer to the ``bits`` // 8 bytes of ``array`` from byte ``index``: for a load or store of align 1."""
     data = context.make_array(array_type)(context, builder, array).data
-    return builder.bitcast(builder.gep(data, [index]), ir.IntType(64).as_pointer())
+    return builder.bitcast(builder.gep(data, [index]), ir.IntType(bits).as_pointer())
 
 
-@intrinsic
-def _copy8(typingctx: Any, dst: Any, at: Any, src: Any, start: Any) -> Any:
-    """Copy the 8 bytes ``src[start:start + 8]`` to ``dst[at:at + 8]``: one unaligned load and store.
+def _copier(width: int) -> Any:
+    """An intrinsic copying ``src[start:start + width]`` to ``dst[at:at + width]``: one unaligned load and store.
 
     Numba has no unaligned word access of its own (a ``view`` would assume
     alignment); a byte loop of unknown, short length copies at about 0.5 GB/s.
+    LLVM makes a 32-byte copy one vector load and store where the CPU has them
+    (AVX), two otherwise.
     """
 
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        value = builder.load(_word_at(context, builder, sig.args[2], args[2], args[3]), align=1)
-        builder.store(value, _word_at(context, builder, sig.args[0], args[0], args[1]), align=1)
-        return context.get_dummy_value()
+    @intrinsic
+    def copy(typingctx: Any, dst: Any, at: Any, src: Any, start: Any) -> Any:
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            value = builder.load(_word_at(context, builder, sig.args[2], args[2], args[3], 8 * width), align=1)
+            builder.store(value, _word_at(context, builder, sig.args[0], args[0], args[1], 8 * width), align=1)
+            return context.get_dummy_value()
 
-    return types.void(dst, types.int64, src, types.int64), codegen
+        return types.void(dst, types.int64, src, types.int64), codegen
+
+    return copy
+
+
+_copy8 = _copier(8)
+_copy32 = _copier(32)
 
 
 @intrinsic
@@ -220,9 +229,12 @@ def gather(
 
     Empty where not valid or where the span is empty or reversed. ``lower``: A-Z
     become a-z on the way (the caller makes sure no byte is beyond ASCII). Spans
-    are copied eight bytes at a time, each copy's overshoot overwritten by the
-    next span's (``data`` has 8 bytes to spare, and spans in the last 8 bytes of
-    ``buf`` are copied byte by byte): three times the speed of a byte loop.
+    are copied 32 bytes at a time (8 when that covers one), each copy's
+    overshoot overwritten by the next span's (``data`` has 32 bytes to spare,
+    and spans in the last 32 bytes of ``buf`` are copied byte by byte): five
+    times the speed of a byte loop, and 7-10 % less time than 8-byte copies on
+    Squid's fields (agents and URLs are long; the copy waits on memory more
+    than on instructions).
     """
     n = len(starts)
     offsets = np.empty(n + 1, np.int64)
@@ -231,14 +243,17 @@ def gather(
         if valid[i] and ends[i] > starts[i]:
             total += ends[i] - starts[i]
         offsets[i + 1] = total
-    data = np.empty(total + 8, np.uint8)
-    limit = len(buf) - 8
+    data = np.empty(total + 32, np.uint8)
+    limit = len(buf) - 32
     for i in range(n):
         at, start = offsets[i], starts[i]
         length = offsets[i + 1] - at
         if start + length <= limit:
-            for k in range(0, length, 8):
-                _copy8(data, at + k, buf, start + k)
+            if length <= 8:
+                _copy8(data, at, buf, start)
+            else:
+                for k in range(0, length, 32):
+                    _copy32(data, at + k, buf, start + k)
         else:
             for k in range(length):
                 data[at + k] = buf[start + k]
