@@ -87,9 +87,9 @@ class Enricher:
         for c in ENRICHED_COLUMNS:
             cols.setdefault(c.name, pa.nulls(n, c.type))
         # A caller may leave out event columns it does not need (detect skips the URL text), and may pass
-        # string columns dictionary-encoded (detect reads user agents and people so): then the people,
+        # string columns dictionary-encoded (detect reads user agents and addresses so): then the people,
         # addresses and devices made here stay dictionary-encoded too, and no per-event strings are built.
-        keep = "user" in events.column_names and pa.types.is_dictionary(events.schema.field("user").type)
+        keep = "client_ip" in events.column_names and pa.types.is_dictionary(events.schema.field("client_ip").type)
         schema = pa.schema([_as_given(f, events, cols, keep) for f in ENRICHED_SCHEMA if f.name in cols])
         return conform(pa.table(cols), schema)
 

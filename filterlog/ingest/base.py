@@ -280,7 +280,14 @@ def users(raw: pa.Array | pa.ChunkedArray, squid_escaped: bool = False) -> tuple
     norm = pa.array([normalise_user(v) for v in values], pa.string())
     kept = pa.array([None if v is None or v.strip() in ("", "-") else v for v in values], pa.string())
     idx = enc.indices
-    return norm.take(idx), kept.take(idx)
+    return _codes(norm, idx), _codes(kept, idx)
+
+
+def _codes(values: pa.Array, idx: pa.Array) -> pa.DictionaryArray:
+    """``values.take(idx)`` kept dictionary-encoded: unique entries, none null (Parquet cannot store a null entry)."""
+    unique = pc.dictionary_encode(values)
+    codes = unique.indices.take(idx)
+    return pa.DictionaryArray.from_arrays(codes, unique.dictionary)
 
 
 def dash_to_null(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
