@@ -99,7 +99,7 @@ FINDING_COLUMNS: tuple[Column, ...] = (
     Column("title", DICT, False, "the rule's title"),
     Column("severity", DICT, False, "low, medium, high or critical"),
     Column("date", pa.date32(), False, "local date the finding starts on (the partition it is stored in)"),
-    Column("user", DICT, True, "who: the user the log or the identity map names"),
+    Column("user", pa.string(), True, "who: the user the log or the identity map names"),
     Column("client_ip", pa.string(), True, "the client address (the first, if the finding spans several)"),
     Column("group", DICT, True, "the person's group (staff, year7 ...)"),
     Column("start", pa.timestamp("ms", tz="UTC"), False, "first event of the finding (UTC)"),
