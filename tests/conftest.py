@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ctypes
+import mmap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from filterlog.workspace import Workspace
@@ -56,3 +59,22 @@ def demo_ws(demo_day, tmp_path: Path) -> Iterator[Workspace]:
     workspace = Workspace(target)
     yield workspace
     workspace.close()
+
+
+@pytest.fixture
+def page_end() -> Iterator[Callable[[bytes], np.ndarray]]:
+    """Place bytes at the very end of a page whose next page is unreadable: a read past them crashes."""
+    page = mmap.PAGESIZE
+    region = mmap.mmap(-1, 2 * page)
+    anchor = ctypes.c_char.from_buffer(region)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    assert libc.mprotect(ctypes.addressof(anchor) + page, page, 0) == 0  # PROT_NONE
+
+    def place(text: bytes) -> np.ndarray:
+        region[page - len(text) : page] = text
+        return np.frombuffer(region, np.uint8, count=len(text), offset=page - len(text))
+
+    yield place
+    libc.mprotect(ctypes.addressof(anchor) + page, page, mmap.PROT_READ | mmap.PROT_WRITE)
+    del anchor

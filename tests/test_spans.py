@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import ctypes
-import mmap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -32,25 +29,6 @@ def test_strings_equal_python_slices(text: bytes, data: st.DataObject, with_vali
     assert out.type == pa.string()
     assert out.view(pa.binary()).to_pylist() == expected  # a cut may split a character: compare bytes
     assert out.null_count == (0 if valid is None else int((~valid).sum()))
-
-
-@pytest.fixture
-def page_end() -> Iterator[Callable[[bytes], np.ndarray]]:
-    """Place bytes at the very end of a page whose next page is unreadable: a read past them crashes."""
-    page = mmap.PAGESIZE
-    region = mmap.mmap(-1, 2 * page)
-    anchor = ctypes.c_char.from_buffer(region)
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    assert libc.mprotect(ctypes.addressof(anchor) + page, page, 0) == 0  # PROT_NONE
-
-    def place(text: bytes) -> np.ndarray:
-        region[page - len(text) : page] = text
-        return np.frombuffer(region, np.uint8, count=len(text), offset=page - len(text))
-
-    yield place
-    libc.mprotect(ctypes.addressof(anchor) + page, page, mmap.PROT_READ | mmap.PROT_WRITE)
-    del anchor
 
 
 def test_strings_near_the_end_of_an_unpadded_buffer(page_end: Callable[[bytes], np.ndarray]) -> None:

@@ -27,7 +27,9 @@ the general numpy path of ``_url``: the reference this loop is tested against
 a time (``_copy32``: Numba has no unaligned word access, so small intrinsics
 give one): 3-4 times cheaper than building string views and casting them, the
 way ``_spans`` did, and five times a byte loop. ``_find`` looks for a field's
-end the same way, a word at a time.
+end 32 bytes at a time and ``positions`` for newlines 64 at a time, with vector
+compares (``_hits32``, ``_hits64``): the Squid splitter 13 % and the newline
+scan 40 % quicker than with 8-byte words.
 
 ``has_byte`` answers the per-block questions (any non-ASCII byte? a CR? a NUL?)
 as fast as ``bytes.isascii`` and ``in`` but without the GIL: those scans held it
@@ -221,6 +223,41 @@ def _load8(typingctx: Any, src: Any, start: Any) -> Any:
     return types.uint64(src, types.int64), codegen
 
 
+def _matcher(width: int) -> Any:
+    """An intrinsic: bit k set where ``src[start + k]`` is byte ``a`` or ``b``, for the ``width`` bytes from ``start``.
+
+    One unaligned vector load, two compares and a mask move (AVX2 or AVX-512
+    where the CPU has them, SSE2 otherwise; Numba has no vector types of its
+    own): a field's end or a block's newlines are found ``width`` bytes a step
+    rather than eight.
+    """
+    vector = ir.VectorType(ir.IntType(8), width)
+    lanes = ir.Constant(ir.VectorType(ir.IntType(32), width), [0] * width)
+
+    @intrinsic
+    def hits(typingctx: Any, src: Any, start: Any, a: Any, b: Any) -> Any:
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            data = context.make_array(sig.args[0])(context, builder, args[0]).data
+            loaded = builder.load(builder.bitcast(builder.gep(data, [args[1]]), vector.as_pointer()), align=1)
+
+            def splat(value: Any) -> Any:
+                byte = builder.trunc(value, ir.IntType(8))
+                one = builder.insert_element(ir.Constant(vector, None), byte, ir.Constant(ir.IntType(32), 0))
+                return builder.shuffle_vector(one, ir.Constant(vector, None), lanes)
+
+            equal = [builder.icmp_unsigned("==", loaded, splat(value)) for value in args[2:]]
+            mask = builder.bitcast(builder.or_(*equal), ir.IntType(width))
+            return mask if width == 64 else builder.zext(mask, ir.IntType(64))
+
+        return types.uint64(src, types.int64, types.int64, types.int64), codegen
+
+    return hits
+
+
+_hits32 = _matcher(32)
+_hits64 = _matcher(64)
+
+
 @_loop
 def gather(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray, lower: bool
@@ -322,18 +359,17 @@ def count(buf: np.ndarray, value: int) -> int:
 @_loop
 def _fill(buf: np.ndarray, value: int, out: np.ndarray) -> int:
     """Write where ``buf`` holds ``value`` into ``out``; how many, or -1 if ``out`` is too short."""
-    words, n = _words(buf)
-    pattern = np.uint64(value) * _ONES
+    n = len(buf) // 64
     k = 0
     for i in range(n):
-        hits = _zero_bytes(words[i] ^ pattern)
-        while hits:  # each hit is the high bit of its byte: the lowest set bit is the first
+        hits = _hits64(buf, i * 64, value, value)
+        while hits:  # bit j is byte j of the 64: the lowest set bit is the first
             if k == len(out):
                 return -1
-            out[k] = i * 8 + (np.int64(trailing_zeros(hits)) >> 3)
+            out[k] = i * 64 + np.int64(trailing_zeros(hits))
             k += 1
             hits &= hits - np.uint64(1)
-    for j in range(n * 8, len(buf)):
+    for j in range(n * 64, len(buf)):
         if buf[j] == value:
             if k == len(out):
                 return -1
@@ -346,7 +382,7 @@ def _fill(buf: np.ndarray, value: int, out: np.ndarray) -> int:
 def positions(buf: np.ndarray, value: int) -> np.ndarray:
     """Where ``buf`` holds ``value`` (below 128), as ``np.flatnonzero(buf == value)``.
 
-    In one pass, eight bytes at a time, and without numpy's scratch array of one
+    In one pass, 64 bytes at a time, and without numpy's scratch array of one
     flag per byte (16 MB a block), which this machine pays for in page faults.
     Room is made for one hit in 64 bytes; denser hits are counted first.
     """
@@ -409,11 +445,18 @@ def _digits(buf: np.ndarray, start: int, end: int) -> int:
 def _find(buf: np.ndarray, start: int, end: int, a: int, b: int) -> int:
     """The first position in [start, end) holding byte ``a`` or ``b`` (below 128), else ``end``.
 
-    Eight bytes at a time while a whole word fits before ``end``: fields and
-    quoted agents run to tens of bytes, and a byte loop tests each one twice.
+    32 bytes at a time while they lie inside ``buf`` (a hit at or past ``end``
+    gives ``end``), then eight, then one: fields and quoted agents run to tens of
+    bytes, and a byte loop tests each one twice.
     """
-    wa, wb = np.uint64(a) * _ONES, np.uint64(b) * _ONES
     p = start
+    limit = len(buf) - 32
+    while p < end and p <= limit:
+        hits = _hits32(buf, p, a, b)
+        if hits:
+            return min(p + np.int64(trailing_zeros(hits)), end)
+        p += 32
+    wa, wb = np.uint64(a) * _ONES, np.uint64(b) * _ONES
     while p + 8 <= end:
         word = _load8(buf, p)
         hits = _zero_bytes(word ^ wa) | _zero_bytes(word ^ wb)
