@@ -56,7 +56,10 @@ def test_loops_compile_without_a_writable_cache_directory() -> None:
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
-_TEXT = b'1795392000.784   1 10.2.3.4 TCP_MISS/200 512 GET http://a.example/x - HIER/- text/html "-" "Agent/1.0 (X)"'
+_TEXT = (
+    b"1795392000.784   1 10.2.3.4 TCP_MISS/200 512 GET http://a.example/a-path-of-more-than-32-bytes?q=x#f"
+    b' - HIER/- text/html "-" "Agent/1.0 (X)"'
+)
 
 
 def _first(text: bytes, start: int, end: int) -> int:

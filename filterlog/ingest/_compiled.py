@@ -112,21 +112,12 @@ def _marks(buf: np.ndarray, start: int, end: int) -> tuple[int, int]:
     A ``?`` after the ``#`` still counts, as the general path's plain search finds it.
     Nothing before the authority's end can hold either: both end a host and a port.
     """
-    q = f = end
-    p = start
-    while p < end:
-        if buf[p] == 35:
-            f = p
-            break
-        if buf[p] == 63 and q == end:
-            q = p
-        p += 1
-    if q == end and f < end:
-        p = f + 1
-        while p < end and buf[p] != 63:
-            p += 1
-        q = p
-    return q, f
+    first = _find(buf, start, end, 63, 35)
+    if first == end:
+        return end, end
+    if buf[first] == 63:
+        return first, _find(buf, first + 1, end, 35, 35)
+    return _find(buf, first + 1, end, 63, 63), first
 
 
 @_loop
@@ -456,6 +447,8 @@ def _find(buf: np.ndarray, start: int, end: int, a: int, b: int) -> int:
         if hits:
             return min(p + np.int64(trailing_zeros(hits)), end)
         p += 32
+    if p >= end:
+        return end
     wa, wb = np.uint64(a) * _ONES, np.uint64(b) * _ONES
     while p + 8 <= end:
         word = _load8(buf, p)
