@@ -80,3 +80,13 @@ def test_scans_read_nothing_past_the_end_of_a_buffer(page_end: Callable[[bytes],
     assert _compiled.positions(buf, 10).tolist() == [i for i, c in enumerate(text) if c == 10]
     for start in range(len(text) - 80, len(text) + 1):
         assert _compiled._find(buf, start, len(text), 32, 34) == _first(text, start, len(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BYTES, st.integers(0, 32))
+@example(b"a" * 16 + b"\r", 0)  # a CR only in the tail
+@example(b"a" * 16 + b"\x80", 0)  # a high byte only in the tail
+def test_ascii_and_cr_answers_as_python_does(data: bytes, offset: int) -> None:
+    buf = np.frombuffer(data, np.uint8)[min(offset, len(data)) :]
+    rest = bytes(buf)
+    assert _compiled.ascii_and_cr(buf) == (not rest.isascii(), b"\r" in rest)

@@ -120,12 +120,16 @@ def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
     """Make a block safe for the tokenisers, keeping its line count and line numbers.
 
     Invalid UTF-8 becomes U+FFFD (returns how many lines had it); blanks at the
-    end of a line are dropped, since no format gives them meaning. Both checks
-    cost one scan each; the rewrites happen only when needed. Also returns the
-    newline positions of the result, which every tokeniser needs next.
+    end of a line are dropped, since no format gives them meaning. One scan
+    answers whether either can be needed (non-ASCII bytes, CRs); the rewrites
+    happen only when needed. Also returns the newline positions of the result,
+    which every tokeniser needs next.
     """
+    from . import _compiled
+
     repaired = 0
-    if has_byte(np.frombuffer(block, np.uint8), 128):
+    non_ascii, cr = _compiled.ascii_and_cr(np.frombuffer(block, np.uint8))  # a repair below keeps the CRs
+    if non_ascii:
         try:
             block.decode("utf-8")
         except UnicodeDecodeError:
@@ -136,9 +140,8 @@ def clean(block: bytes) -> tuple[bytes, int, np.ndarray]:
     buf = np.frombuffer(block, np.uint8)
     nl = newlines(buf)
     before = buf[np.maximum(nl - 1, 0)]
-    if has_byte(buf, 13):
-        cr = before == 13
-        before = np.where(cr, buf[np.maximum(nl - 2, 0)], before)
+    if cr:
+        before = np.where(before == 13, buf[np.maximum(nl - 2, 0)], before)
     if ((before == 32) | (before == 9)).any():
         block = _TRAILING.sub(b"", block)
         nl = newlines(np.frombuffer(block, np.uint8))
