@@ -12,13 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from helpers import DiesBeforeMarkingDone, event_rows, events_table
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workspace_logs import NATIVE, native_lines, squid_line
 
 from filterlog.errors import WorkspaceError
 from filterlog.ingest import ingest
+from filterlog.ingest.stream import _one_date
 from filterlog.schema import QUARANTINE_SCHEMA, conform
 from filterlog.workspace import Workspace
 
@@ -249,6 +253,27 @@ def test_partition_follows_the_configured_time_zone(ws: Workspace, tmp_path: Pat
     log.write_bytes(squid_line(datetime(2026, 11, 18, 3, 0, tzinfo=UTC), "http://example.org/ny"))  # 22:00 on 17th
     ingest(ws, [log])
     assert _partitions(ws) == {"http://example.org/ny": ["date=2026-11-17"]}
+
+
+_ZONES = ["Europe/London", "America/Santiago", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Apia", "UTC"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_ZONES),
+    st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
+    st.lists(st.integers(0, 2 * 86_400_000), min_size=1, max_size=6),
+)
+def test_a_block_is_given_one_date_only_when_every_row_has_it(zone: str, first: datetime, steps: list[int]) -> None:
+    """The shortcut of ``_write_by_date`` never files a row under another date than its own."""
+    start = int(first.timestamp() * 1000)
+    times = pa.array([start + s for s in steps], pa.timestamp("ms", tz="UTC"))
+    local = pc.local_timestamp(times.cast(pa.timestamp("ms", tz=zone)))
+    dates = {str(d) for d in pc.cast(local, pa.date32()).to_pylist()}
+    day = _one_date(times, zone)
+    assert day is None or dates == {day}
+    if max(steps) - min(steps) < 3_600_000 and len(dates) == 1 and zone == "UTC":
+        assert day is not None  # the common case takes the shortcut
 
 
 def test_lock_is_reentrant_for_one_run_only(ws: Workspace) -> None:
