@@ -174,10 +174,13 @@ def url_spans(
         flags[i, 3], flags[i, 4], flags[i, 5] = min(q, f) > auth_e, q < ei, True
 
 
-def _word_at(context: Any, builder: Any, array_type: Any, array: Any, index: Any, bits: int = 64) -> Any:
-    """An LLVM pointer to the ``bits`` // 8 bytes of ``array`` from byte ``index``: for a load or store of align 1."""
+_WORD = ir.IntType(64)
+
+
+def _word_at(context: Any, builder: Any, array_type: Any, array: Any, index: Any, to: Any = _WORD) -> Any:
+    """An LLVM pointer to a ``to`` (word or vector) in ``array`` at byte ``index``: for a load or store of align 1."""
     data = context.make_array(array_type)(context, builder, array).data
-    return builder.bitcast(builder.gep(data, [index]), ir.IntType(bits).as_pointer())
+    return builder.bitcast(builder.gep(data, [index]), to.as_pointer())
 
 
 def _copier(width: int) -> Any:
@@ -188,12 +191,13 @@ def _copier(width: int) -> Any:
     LLVM makes a 32-byte copy one vector load and store where the CPU has them
     (AVX), two otherwise.
     """
+    word = ir.IntType(8 * width)
 
     @intrinsic
     def copy(typingctx: Any, dst: Any, at: Any, src: Any, start: Any) -> Any:
         def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-            value = builder.load(_word_at(context, builder, sig.args[2], args[2], args[3], 8 * width), align=1)
-            builder.store(value, _word_at(context, builder, sig.args[0], args[0], args[1], 8 * width), align=1)
+            value = builder.load(_word_at(context, builder, sig.args[2], args[2], args[3], word), align=1)
+            builder.store(value, _word_at(context, builder, sig.args[0], args[0], args[1], word), align=1)
             return context.get_dummy_value()
 
         return types.void(dst, types.int64, src, types.int64), codegen
@@ -229,8 +233,7 @@ def _matcher(width: int) -> Any:
     @intrinsic
     def hits(typingctx: Any, src: Any, start: Any, a: Any, b: Any) -> Any:
         def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-            data = context.make_array(sig.args[0])(context, builder, args[0]).data
-            loaded = builder.load(builder.bitcast(builder.gep(data, [args[1]]), vector.as_pointer()), align=1)
+            loaded = builder.load(_word_at(context, builder, sig.args[0], args[0], args[1], vector), align=1)
 
             def splat(value: Any) -> Any:
                 byte = builder.trunc(value, ir.IntType(8))
