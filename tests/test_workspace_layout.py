@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from workspace_logs import NATIVE, native_lines, squid_line
 
+from filterlog.enrich.calendar import local_dates
 from filterlog.errors import WorkspaceError
 from filterlog.ingest import ingest
-from filterlog.ingest.stream import _one_date
 from filterlog.schema import QUARANTINE_SCHEMA, conform
 from filterlog.workspace import Workspace
 
@@ -264,16 +264,12 @@ _ZONES = ["Europe/London", "America/Santiago", "Australia/Lord_Howe", "Asia/Kath
     st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
     st.lists(st.integers(0, 2 * 86_400_000), min_size=1, max_size=6),
 )
-def test_a_block_is_given_one_date_only_when_every_row_has_it(zone: str, first: datetime, steps: list[int]) -> None:
-    """The shortcut of ``_write_by_date`` never files a row under another date than its own."""
+def test_a_block_is_filed_under_each_rows_own_date(zone: str, first: datetime, steps: list[int]) -> None:
+    """The dates ingest partitions by (``local_dates``, offsets per quarter hour) are every row's own."""
     start = int(first.timestamp() * 1000)
     times = pa.array([start + s for s in steps], pa.timestamp("ms", tz="UTC"))
     local = pc.local_timestamp(times.cast(pa.timestamp("ms", tz=zone)))
-    dates = {str(d) for d in pc.cast(local, pa.date32()).to_pylist()}
-    day = _one_date(times, zone)
-    assert day is None or dates == {day}
-    if max(steps) - min(steps) < 3_600_000 and len(dates) == 1 and zone == "UTC":
-        assert day is not None  # the common case takes the shortcut
+    assert local_dates(times, zone).to_pylist() == pc.cast(local, pa.date32()).to_pylist()
 
 
 def test_lock_is_reentrant_for_one_run_only(ws: Workspace) -> None:

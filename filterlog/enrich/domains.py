@@ -11,13 +11,25 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import tldextract
 
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
-"""Bundled suffix list only: no network, no cache directory."""
+if TYPE_CHECKING:
+    import tldextract
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> tldextract.TLDExtract:
+    """The bundled suffix list only: no network, no cache directory.
+
+    Made on first use: tldextract takes 70 ms to import, and ingest, which
+    imports this package for local dates, never resolves a domain.
+    """
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
 
 
 def _bare(host: str) -> str:
@@ -52,7 +64,7 @@ def registered_domain(host: str) -> str | None:
         return None
     if ip_literal(bare):
         return bare
-    found = _EXTRACT(bare).top_domain_under_public_suffix
+    found = _extractor()(bare).top_domain_under_public_suffix
     return found or bare
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..enrich.calendar import local_dates
 from ..errors import FilterlogError
 from ..parts import PartWriter
 from ..schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
@@ -322,39 +323,18 @@ def _iso(ms: int | None) -> str | None:
 
 
 def _write_by_date(writer: PartWriter, number: int, events: pa.Table, tz: str) -> None:
-    """Split by local calendar date in the site's time zone and write each date's part."""
-    day = _one_date(events.column("time"), tz)
-    if day is not None:
-        writer.write_events(day, number, events)
-        return
-    local = pc.local_timestamp(events.column("time").cast(pa.timestamp("ms", tz=tz)))
-    days = pc.cast(local, pa.date32())
+    """Split by local calendar date in the site's time zone and write each date's part.
+
+    ``local_dates`` looks the zone's offset up per quarter hour rather than
+    converting every row (0.4 against 1.2 ms a block of 54,000).
+    """
+    days = local_dates(events.column("time"), tz)
     lo, hi = pc.min_max(days).values()
     if lo == hi:
         writer.write_events(str(lo.as_py()), number, events)
         return
     for day in pc.unique(days).to_pylist():
         writer.write_events(str(day), number, events.filter(pc.equal(days, pa.scalar(day, pa.date32()))))
-
-
-def _one_date(times: pa.ChunkedArray | pa.Array, tz: str) -> str | None:
-    """The local date of every time, when the first and the last tell it for all; else None.
-
-    A block's times mostly lie within an hour or so of one day. When the
-    earliest and the latest fall on the same local date with the same UTC
-    offset, every time between does too (the local date never runs backwards
-    without a clock change), and the rows need no conversion one by one (1.4 ms
-    a block of 54,000). Otherwise (a block across midnight or a clock change)
-    the caller converts every row.
-    """
-    if len(times) == 0 or times.null_count:
-        return None
-    ends = pc.min_max(times)
-    utc = pa.array([ends["min"].value, ends["max"].value], pa.int64())
-    local = pc.local_timestamp(utc.cast(pa.timestamp("ms", tz=tz))).cast(pa.int64())
-    offset = pc.subtract(local, utc).to_pylist()
-    days = pc.cast(local.cast(pa.timestamp("ms")), pa.date32()).to_pylist()
-    return str(days[0]) if offset[0] == offset[1] and days[0] == days[1] else None
 
 
 def quarantine_rows(block: Block, parsed: Parsed, sha: str, path: str) -> pa.Table:
