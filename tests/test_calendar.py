@@ -134,18 +134,51 @@ def _reference(when: datetime, hours: WorkingHours, zone: str) -> bool:
     )
 
 
-@pytest.mark.parametrize("zone", [LONDON, NEW_YORK, "Australia/Sydney", "Asia/Kolkata", "UTC"])
-def test_in_working_hours_matches_zoneinfo_reference(zone: str) -> None:
+ODD = WorkingHours(
+    start=time(8, 29, 59, 750_000),
+    end=time(15, 30, 0, 1000),
+    breaks=((time(12, 10, 7), time(13, 0)),),
+    holidays=HOLIDAYS.holidays,
+)
+"""Bounds off the minute (to the millisecond): the table's cells must shrink to match them."""
+
+
+def _instants() -> np.ndarray:
+    """Two years of random instants (to the ms), and every 4999 ms for two hours either side of each clock change."""
     rng = np.random.default_rng(20261123)
     base = int(utc("2026-01-01 00:00").timestamp() * 1000)
     ms = base + rng.integers(0, 730 * 86_400_000, 3000)
-    # Every minute either side of both UK changes, where an off-by-an-hour would show.
+    # Around both UK and both US changes, where an off-by-an-hour would show.
     for change in ("2026-03-29 01:00", "2026-10-25 01:00", "2026-03-08 07:00", "2026-11-01 06:00"):
         centre = int(utc(change).timestamp() * 1000)
-        ms = np.concatenate([ms, centre + np.arange(-1500, 1500) * 60_000])
+        ms = np.concatenate([ms, centre + np.arange(-7_200_000, 7_200_000, 4999)])
+    return ms
+
+
+@pytest.fixture(params=["cells", "rows"])
+def per_row(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both ways a column is judged: by a table of cells (a short span), and row by row (a long one)."""
+    if request.param == "rows":
+        monkeypatch.setattr("filterlog.enrich.calendar._MAX_CELLS", 10)
+    return request.param == "rows"
+
+
+@pytest.mark.parametrize("hours", [HOLIDAYS, ODD], ids=["holidays", "odd-bounds"])
+@pytest.mark.parametrize("zone", [LONDON, NEW_YORK, "Australia/Sydney", "Asia/Kolkata", "Asia/Kathmandu", "UTC"])
+def test_in_working_hours_matches_zoneinfo_reference(zone: str, hours: WorkingHours, per_row: bool) -> None:
+    ms = _instants()
     whens = [datetime.fromtimestamp(m / 1000, UTC) for m in ms.tolist()]
-    got = in_working_hours(pa.array(ms, pa.int64()).cast(TS), HOLIDAYS, zone).to_pylist()
-    assert got == [_reference(w, HOLIDAYS, zone) for w in whens]
+    got = in_working_hours(pa.array(ms, pa.int64()).cast(TS), hours, zone).to_pylist()
+    assert got == [_reference(w, hours, zone) for w in whens]
+
+
+@pytest.mark.parametrize("zone", [LONDON, NEW_YORK, "Asia/Kathmandu", "Australia/Lord_Howe"])
+def test_local_dates_and_minutes_match_zoneinfo(zone: str, per_row: bool) -> None:
+    ms = _instants()
+    column = pa.chunked_array([pa.array(part, pa.int64()).cast(TS) for part in np.array_split(ms, 3)])
+    walls = [datetime.fromtimestamp(m / 1000, UTC).astimezone(ZoneInfo(zone)) for m in ms.tolist()]
+    assert local_dates(column, zone).to_pylist() == [w.date() for w in walls]
+    assert minute_of_day(column, zone).to_pylist() == [w.hour * 60 + w.minute for w in walls]
 
 
 # --------------------------------------------------------------------------- local_dates, minute_of_day

@@ -1,17 +1,22 @@
 """Working time: is an event inside the school's working hours, and how much of a tunnel was.
 
 Events are stored in UTC, but a school day is defined on the local clock of
-``[site].timezone``. Every function here converts each row to local time on its
-own (pyarrow's time-zone database), so the days the clocks change need no
-special case: 08:30 is 08:30 whether it is GMT or BST.
+``[site].timezone``. Every instant is judged on its own local time (pyarrow's
+time-zone database), so the days the clocks change need no special case: 08:30
+is 08:30 whether it is GMT or BST.
 
-Everything works on whole columns with pyarrow compute and numpy. Loops run
-only over the few working windows of a day and the few local days an interval
-spans, never over rows: enrichment has to keep up with millions of events.
+Everything works on whole columns with pyarrow compute and numpy. A question
+about a point in time (its local date, its minute, whether it is working time)
+is answered once per minute or quarter hour of the column's span and looked up
+by each row; loops run only over the few working windows of a day and the few
+local days an interval spans, never over rows: enrichment has to keep up with
+millions of events.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import date, time
 
 import numpy as np
@@ -111,21 +116,79 @@ def _working_day_table(days: np.ndarray, hours: WorkingHours) -> np.ndarray:
     return ok
 
 
+_MAX_CELLS = 1 << 22
+"""Cells of the table ``_per_local_time`` builds at most (four million: eight years of minutes)."""
+
+
+def _per_local_time(
+    times: pa.Array | pa.ChunkedArray, timezone: str, width: int, fn: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``fn`` of each row's local wall-clock ms, and which rows are valid; ``fn`` is called on cells, not rows.
+
+    ``fn`` must give the same answer for every instant of a ``width``-ms cell
+    of UTC time (``width`` dividing a quarter hour: local midnight and every
+    clock change fall on cell bounds, so a cell is one local day at one
+    offset). Then ``fn`` runs once per cell of the column's span, a few
+    thousand for a day of events, and each row only looks its cell up: one
+    division and one gather a row instead of a time-zone conversion, an
+    offset table and the test itself. Null rows get ``fn``'s value of some
+    cell; the valid mask tells them apart. A span of more than ``_MAX_CELLS``
+    cells converts every row instead.
+    """
+    chunks = [
+        c if pa.types.is_timestamp(c.type) and c.type.unit == "ms" and c.type.tz is not None else pc.cast(c, _UTC_MS)
+        for c in (times.chunks if isinstance(times, pa.ChunkedArray) else [times])
+    ]
+    bounds = [pc.min_max(c) for c in chunks if c.null_count < len(c)]
+    lows = [b["min"].cast(pa.int64()).as_py() for b in bounds]
+    highs = [b["max"].cast(pa.int64()).as_py() for b in bounds]
+    n = sum(len(c) for c in chunks)
+    if not lows:
+        return np.zeros(n, dtype=fn(np.zeros(0, np.int64)).dtype), np.zeros(n, dtype=bool)
+    first, last = min(lows) // width, max(highs) // width
+    if last - first >= _MAX_CELLS:
+        local, valid = _local_ms(times, timezone)
+        return fn(local), valid
+    starts = np.arange(first, last + 1, dtype=np.int64) * width
+    if timezone != "UTC":
+        starts = starts + _offsets(starts, np.ones(len(starts), dtype=bool), timezone)
+    table = fn(starts)
+    values, valid = [], []
+    for c in chunks:
+        raw = (
+            np.frombuffer(c.buffers()[1], np.int64, count=len(c), offset=c.offset * 8)
+            if len(c)
+            else np.zeros(0, np.int64)
+        )
+        cell = np.floor_divide(raw, width) - first  # a null row's slot may hold anything: clipped, then masked
+        values.append(np.take(table, cell, mode="clip"))
+        valid.append(
+            np.asarray(pc.is_valid(c).to_numpy(zero_copy_only=False), dtype=bool)
+            if c.null_count
+            else np.ones(len(c), dtype=bool)
+        )
+    if not values:
+        return np.zeros(0, dtype=table.dtype), np.zeros(0, dtype=bool)
+    return np.concatenate(values), np.concatenate(valid)
+
+
 def local_dates(times: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
     """The local calendar date of each UTC timestamp (date32; null stays null).
 
     A school day is a local date: a request at 23:30 UTC on a summer evening is
     already tomorrow in BST, and per-day rules must group it there.
     """
-    local, valid = _local_ms(times, timezone)
-    days = np.floor_divide(local, _DAY_MS).astype(np.int32)
+    days, valid = _per_local_time(
+        times, timezone, _BUCKET_MS, lambda local: np.floor_divide(local, _DAY_MS).astype(np.int32)
+    )
     return pa.array(days, pa.int32(), mask=~valid).cast(pa.date32())
 
 
 def minute_of_day(times: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
     """Minutes after local midnight (int16, 0..1439; null stays null): the clock a timetable speaks."""
-    local, valid = _local_ms(times, timezone)
-    minutes = (np.mod(local, _DAY_MS) // 60_000).astype(np.int16)
+    minutes, valid = _per_local_time(
+        times, timezone, 60_000, lambda local: (np.mod(local, _DAY_MS) // 60_000).astype(np.int16)
+    )
     return pa.array(minutes, pa.int16(), mask=~valid)
 
 
@@ -137,24 +200,20 @@ def in_working_hours(times: pa.Array | pa.ChunkedArray, hours: WorkingHours, tim
     False rather than null because rules filter on this column: an event whose
     time is unknown cannot be shown to be in lesson time.
     """
-    local, valid = _local_ms(times, timezone)
-    day = np.floor_divide(local, _DAY_MS)
-    clock = local - day * _DAY_MS
-    result = np.zeros(len(local), dtype=bool)
-    for lo, hi in working_windows(hours):
-        result |= (clock >= lo) & (clock < hi)
-    result &= valid
-    if result.any():
-        # Judge each date once, not each row: a log spans few dates.
-        rows = np.flatnonzero(result)
-        days = day[rows]
-        first, last = int(days.min()), int(days.max())
-        if last - first < 100_000:  # a table over the span, indexed: no sort of millions of rows
-            result[rows] = np.take(_working_day_table(np.arange(first, last + 1), hours), days - first)
-        else:
-            unique_days, inverse = np.unique(days, return_inverse=True)
-            result[rows] = np.take(_working_day_table(unique_days, hours), inverse)
-    return pa.array(result, pa.bool_())
+    windows = working_windows(hours)
+    # Cells as wide as every window bound allows (a minute for times on the minute), within a quarter hour.
+    width = math.gcd(_BUCKET_MS, *(bound for window in windows for bound in window))
+
+    def working(local: np.ndarray) -> np.ndarray:
+        day = np.floor_divide(local, _DAY_MS)
+        clock = local - day * _DAY_MS
+        inside = np.zeros(len(local), dtype=bool)
+        for lo, hi in windows:
+            inside |= (clock >= lo) & (clock < hi)
+        return inside & _working_day_table(day, hours)
+
+    result, valid = _per_local_time(times, timezone, width, working)
+    return pa.array(result & valid, pa.bool_())
 
 
 def _window_bounds_utc(days: np.ndarray, windows: list[tuple[int, int]], timezone: str) -> np.ndarray:
