@@ -233,7 +233,8 @@ class Categories:
             per_host = np.append(code[best], -1)
             idx = pc.fill_null(enc.indices, len(best)).to_numpy(zero_copy_only=False)
             rows = np.take(per_host, idx)
-            out.append(pa.DictionaryArray.from_arrays(pa.array(rows, mask=rows < 0), pa.array(names, pa.string())))
+            labels = pa.array(names, pa.string())  # codes index ``names`` by construction: unchecked
+            out.append(pa.DictionaryArray.from_arrays(pa.array(rows, mask=rows < 0), labels, safe=False))
         return out[0], out[1]
 
 

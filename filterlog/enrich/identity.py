@@ -142,8 +142,8 @@ def attribute(
     ok &= (np.take(ip_map.start_ms, pos) <= ms) & (ms < np.take(ip_map.end_ms, pos))
     lease = pa.array(pos.astype(np.int32), mask=~ok)
     return (
-        pa.DictionaryArray.from_arrays(lease, ip_map.users),
-        pa.DictionaryArray.from_arrays(lease, ip_map.devices),
+        pa.DictionaryArray.from_arrays(lease, ip_map.users, safe=False),  # positions found in the map: in range
+        pa.DictionaryArray.from_arrays(lease, ip_map.devices, safe=False),
     )
 
 
@@ -196,7 +196,9 @@ def coalesce_codes(first: pa.Array | pa.ChunkedArray, second: pa.Array | pa.Chun
     code = np.take(one_map, one)  # -1 (null) reads the appended -1
     missing = code < 0
     code[missing] = np.take(two_map, two[missing])
-    return pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32), mask=code < 0), pa.array(names, pa.string()))
+    # Codes come from the maps just built over ``names``: unchecked (checking is 17 ms per 10M rows, holding the GIL).
+    codes = pa.array(code.astype(np.int32), mask=code < 0)
+    return pa.DictionaryArray.from_arrays(codes, pa.array(names, pa.string()), safe=False)
 
 
 def people(
@@ -211,6 +213,5 @@ def people(
     at = {g: i for i, g in enumerate(group_names)}
     group_of = np.array([at[groups[v]] if v in groups else -1 for v in names] + [-1], dtype=np.int64)
     group = np.take(group_of, np.asarray(user.indices.fill_null(len(names))))
-    return user, pa.DictionaryArray.from_arrays(
-        pa.array(group.astype(np.int32), mask=group < 0), pa.array(group_names, pa.string())
-    )
+    codes = pa.array(group.astype(np.int32), mask=group < 0)
+    return user, pa.DictionaryArray.from_arrays(codes, pa.array(group_names, pa.string()), safe=False)

@@ -109,7 +109,8 @@ def search_terms(events: pa.Table, domains: pa.Array | pa.ChunkedArray | None = 
         codes[idx] = mapped[local]
         suggest[idx] = ep.suggest
     _collapse_keystrokes(events, codes, words, suggest)
-    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(words, pa.string()))
+    # Codes index ``words`` by construction: unchecked.
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(words, pa.string()), safe=False)
 
 
 def _collapse_keystrokes(events: pa.Table, codes: np.ndarray, words: list[str | None], suggest: np.ndarray) -> None:
