@@ -84,6 +84,26 @@ def test_a_new_file_is_read_while_it_is_hashed(ws: Workspace, monkeypatch) -> No
     assert_accounted(ws)
 
 
+def test_blocks_parsed_before_the_hash_are_written_with_it(ws: Workspace, tmp_path: Path, monkeypatch) -> None:
+    """A file of many blocks, parsed while it is still hashed: every block is written once the hash is in."""
+    _slow_hash(monkeypatch)
+    ws.create()
+    ws.config_path.write_text(ws.config_path.read_text(encoding="utf-8").replace("block_mb = 16", "block_mb = 1"))
+    start = datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp()
+    log = tmp_path / "big.log"
+    log.write_bytes(
+        b"".join(squid_line(datetime.fromtimestamp(start + i, UTC), f"http://h{i}.example/") for i in range(60_000))
+    )
+    (result,) = ingest(ws, [log]).files
+    assert (result.status, result.lines, result.events) == ("ingested", 60_000, 60_000)
+    sha = hashlib.sha256(log.read_bytes()).hexdigest()
+    rows = events_table(ws)
+    assert rows.num_rows == 60_000 and set(rows.column("source_id").to_pylist()) == {sha}
+    assert sorted(rows.column("source_line").to_pylist()) == list(range(1, 60_001))
+    assert len(list(ws.events_dir.rglob("*.parquet"))) > 4  # several blocks, more than were held at once
+    assert_accounted(ws)
+
+
 def test_a_file_that_cannot_be_hashed_while_read_leaves_nothing(ws: Workspace, monkeypatch) -> None:
     _slow_hash(monkeypatch, fail=True)
     (result,) = ingest(ws, [NATIVE]).files
