@@ -155,11 +155,8 @@ def _per_local_time(
     table = fn(starts)
     values, valid = [], []
     for c in chunks:
-        raw = (
-            np.frombuffer(c.buffers()[1], np.int64, count=len(c), offset=c.offset * 8)
-            if len(c)
-            else np.zeros(0, np.int64)
-        )
+        data = c.buffers()[1]  # an empty array may have no values buffer
+        raw = np.frombuffer(data, np.int64, len(c), c.offset * 8) if data is not None else np.zeros(len(c), np.int64)
         cell = np.floor_divide(raw, width) - first  # a null row's slot may hold anything: clipped, then masked
         values.append(np.take(table, cell, mode="clip"))
         valid.append(
