@@ -3,12 +3,15 @@
     python benchmarks/bench_ingest.py                    # 1M lines, best of 1
     python benchmarks/bench_ingest.py --lines 200000 --repeat 3 --json out.json
     python benchmarks/bench_ingest.py --profile          # in-process cProfile, top 25 by tottime
+    python benchmarks/bench_ingest.py --layout plain     # the ten `logformat squid` fields only
 
 The input is one generated Squid native access.log, cached under ``--cache-dir`` by line
 count and seed. It comes from ``filterlog.demo.generate_day`` when that exists, else from the
 vectorised generator in inputs.py. Each measured run is its own child process (the real CLI,
 ``python -m filterlog``, and ``benchmarks/naive.py``), so wall time includes interpreter
 start-up and imports, and the peak RSS is that child's alone (``os.wait4`` rusage, measure.py).
+The ``library`` row times the ingest call alone in a process that has started and loaded
+everything (library_ingest.py): what a long-running process pays per file.
 See benchmarks/README.md for caveats.
 """
 
@@ -64,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="auto: filterlog.demo.generate_day if present, else built-in (default: auto)",
     )
+    ap.add_argument(
+        "--layout",
+        choices=["demo", "plain"],
+        default="demo",
+        help="demo: lines as generated, with referer and user agent; plain: cut to the ten logformat squid fields",
+    )
     ap.add_argument("--profile", action="store_true", help="instead: ingest in-process under cProfile")
     ap.add_argument("--profile-top", type=int, default=25, help="functions to list (default: 25)")
     ap.add_argument("--profile-sort", default="tottime", help="pstats sort key (default: tottime)")
@@ -76,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     log, source = input_file(args.lines, args.seed, args.cache_dir, args.generator)
+    if args.layout == "plain":
+        from bench_floor import plain_copy
+
+        log, source = plain_copy(log), f"{source}, cut to the ten logformat squid fields"
     gen_s = time.perf_counter() - t0
     size, lines, read_s = warm(log)
     input_mb = size / 1e6
@@ -90,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         profile(log, tmp_root, args.profile_top, args.profile_sort, args.profile_out)
         return 0
 
-    tools = ["filterlog"] if args.skip_naive else ["filterlog", "naive"]
+    tools = ["filterlog", "library"] if args.skip_naive else ["filterlog", "library", "naive"]
     runs: list[Run] = []
     for i in range(args.repeat):
         for tool in tools:  # interleaved, so a burst of load elsewhere hits both tools alike
@@ -119,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         f"best of {args.repeat}; whole-process wall time, including interpreter start-up and imports "
-        f"(filterlog's alone: {startup:.2f} s, {startup_rss:.0f} MB); noisy on shared hosts (±30 %)"
+        f"(filterlog's alone: {startup:.2f} s, {startup_rss:.0f} MB), except library: the ingest call "
+        "alone in a process already running; noisy on shared hosts (±30 %)"
     )
 
     if args.json:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 NAIVE = HERE / "naive.py"
+LIBRARY = HERE / "library_ingest.py"
 _CLOSING = re.compile(r"([\d,]+) lines read, ([\d,]+) events, ([\d,]+) quarantined")
 
 
@@ -111,17 +112,27 @@ def _parquet_mb(root: Path) -> float:
 
 
 def measure(tool: str, log: Path, lines: int, tmp_root: Path) -> Run:
-    """One run of ``filterlog`` or ``naive`` on ``log`` in a fresh directory."""
+    """One run of ``filterlog``, ``library`` or ``naive`` on ``log`` in a fresh directory.
+
+    ``library`` is the ingest call alone, timed inside a process that has already started
+    (library_ingest.py): its wall and CPU seconds are the call's, its peak RSS the process's.
+    """
     work = Path(tempfile.mkdtemp(prefix=f"bench-{tool}-", dir=tmp_root))
     try:
         if tool == "filterlog":
             argv = [sys.executable, "-m", "filterlog", "--workspace", str(work / "ws"), "ingest", str(log)]
+        elif tool == "library":
+            argv = [sys.executable, str(LIBRARY), str(log), str(work)]
         else:
             argv = [sys.executable, str(NAIVE), str(log), "--out", str(work / "events.parquet")]
         usage = _spawn(argv, work)
         rc = int(usage["rc"])
         text = (work / "stdout").read_text(errors="replace").strip()
         closing = text.splitlines()[-1] if text else ""
+        if tool == "library" and rc == 0:
+            timed = json.loads(closing)
+            usage = {**usage, "wall": timed["wall"], "cpu": timed["cpu"]}
+            closing = f"{timed['lines']:,} lines read, {timed['events']:,} events, {timed['quarantined']:,} quarantined"
         run = Run(
             tool=tool,
             wall_s=usage["wall"],
