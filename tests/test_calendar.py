@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from filterlog.config import WorkingHours
 from filterlog.enrich import in_working_hours, local_dates, minute_of_day, working_seconds, working_windows
@@ -179,6 +181,58 @@ def test_local_dates_and_minutes_match_zoneinfo(zone: str, per_row: bool) -> Non
     walls = [datetime.fromtimestamp(m / 1000, UTC).astimezone(ZoneInfo(zone)) for m in ms.tolist()]
     assert local_dates(column, zone).to_pylist() == [w.date() for w in walls]
     assert minute_of_day(column, zone).to_pylist() == [w.hour * 60 + w.minute for w in walls]
+
+
+_ZONES = [
+    "Europe/London",
+    NEW_YORK,
+    "Asia/Kathmandu",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "UTC",
+]
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock(ms: int) -> time:
+    return time(ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60, ms % 1000 * 1000)
+
+
+@st.composite
+def _hours(draw: st.DrawFn) -> WorkingHours:
+    """Any working day: bounds on the quarter hour, the minute, the second or the millisecond; up to two breaks."""
+    unit = draw(st.sampled_from([900_000, 60_000, 1_000, 1]))
+    bound = st.integers(0, (86_400_000 - 1) // unit).map(lambda k: k * unit)
+    start, end = sorted(draw(st.lists(bound, min_size=2, max_size=2, unique=True)))
+    breaks = tuple(
+        (_clock(a), _clock(b))
+        for a, b in (
+            sorted(p) for p in draw(st.lists(st.lists(bound, min_size=2, max_size=2, unique=True), max_size=2))
+        )
+    )
+    days = tuple(draw(st.lists(st.sampled_from(_DAY_NAMES), min_size=1, max_size=7, unique=True)))
+    first = date(2026, 3, 1) + timedelta(days=draw(st.integers(0, 200)))
+    holidays = ((first, first + timedelta(days=draw(st.integers(0, 20)))),) if draw(st.booleans()) else ()
+    return WorkingHours(days=days, start=_clock(start), end=_clock(end), breaks=breaks, holidays=holidays)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hours=_hours(), zone=st.sampled_from(_ZONES), seed=st.integers(0, 2**32 - 1))
+def test_in_working_hours_any_hours_in_any_zone(hours: WorkingHours, zone: str, seed: int) -> None:
+    """Against zoneinfo, row by row: random instants over eight months, and each bound's instant and the ms before."""
+    rng = np.random.default_rng(seed)
+    base = int(utc("2026-03-01 00:00").timestamp() * 1000)
+    ms = base + rng.integers(0, 240 * 86_400_000, 400)
+    bounds = [hours.start, hours.end, *(t for b in hours.breaks for t in b)]
+    for day in rng.integers(0, 240, 6):
+        d = date(2026, 3, 1) + timedelta(days=int(day))
+        for t in bounds:
+            at = int(datetime.combine(d, t, ZoneInfo(zone)).astimezone(UTC).timestamp() * 1000)
+            ms = np.append(ms, [at - 1, at])
+    whens = [datetime.fromtimestamp(m / 1000, UTC) for m in ms.tolist()]
+    got = in_working_hours(pa.array(ms, pa.int64()).cast(TS), hours, zone).to_pylist()
+    assert got == [_reference(w, hours, zone) for w in whens]
 
 
 # --------------------------------------------------------------------------- local_dates, minute_of_day
