@@ -6,6 +6,7 @@ exit 1; usage mistakes exit 2; nothing prints a traceback.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -134,5 +135,15 @@ cli.add_command(purge)
 
 
 def main() -> None:
-    """Entry point for ``python -m filterlog``."""
-    cli(prog_name="filterlog")
+    """Entry point of the ``filterlog`` command and ``python -m filterlog``.
+
+    On the way out every object is frozen out of the garbage collector's reach:
+    the interpreter's teardown otherwise traverses the millions of objects of
+    pandas, pyarrow and Numba in its final collections, about 0.2 s of every
+    command (0.05 s frozen). Files, the workspace database and threads are
+    closed by then; exit handlers and module teardown still run.
+    """
+    try:
+        cli(prog_name="filterlog")
+    finally:
+        gc.freeze()

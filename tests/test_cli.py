@@ -70,6 +70,22 @@ def test_python_dash_m_runs_without_the_test_runner() -> None:
     assert "ingest" in done.stdout
 
 
+def test_the_entry_point_keeps_its_exit_code_and_freezes_the_heap_for_a_quick_exit(monkeypatch, capsys) -> None:
+    """``main`` (the console script and ``python -m``) exits as click says, with the collector's work done."""
+    import gc
+
+    from filterlog.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["filterlog", "no-such-command"])
+    try:
+        with pytest.raises(SystemExit) as ended:
+            main()
+        assert ended.value.code == 2 and "No such command" in capsys.readouterr().err
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_formats_lists_every_reader() -> None:
     result = invoke("formats")
     assert result.exit_code == 0
