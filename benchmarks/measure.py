@@ -129,10 +129,9 @@ def measure(tool: str, log: Path, lines: int, tmp_root: Path) -> Run:
         rc = int(usage["rc"])
         text = (work / "stdout").read_text(errors="replace").strip()
         closing = text.splitlines()[-1] if text else ""
-        if tool == "library" and rc == 0:
-            timed = json.loads(closing)
+        if tool == "library" and rc == 0:  # the call's seconds, on the line before the count line
+            timed = json.loads(text.splitlines()[-2])
             usage = {**usage, "wall": timed["wall"], "cpu": timed["cpu"]}
-            closing = f"{timed['lines']:,} lines read, {timed['events']:,} events, {timed['quarantined']:,} quarantined"
         run = Run(
             tool=tool,
             wall_s=usage["wall"],
