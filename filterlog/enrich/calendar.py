@@ -164,8 +164,6 @@ def _per_local_time(
             if c.null_count
             else np.ones(len(c), dtype=bool)
         )
-    if not values:
-        return np.zeros(0, dtype=table.dtype), np.zeros(0, dtype=bool)
     return np.concatenate(values), np.concatenate(valid)
 
 

@@ -325,8 +325,9 @@ def _iso(ms: int | None) -> str | None:
 def _write_by_date(writer: PartWriter, number: int, events: pa.Table, tz: str) -> None:
     """Split by local calendar date in the site's time zone and write each date's part.
 
-    ``local_dates`` looks the zone's offset up per quarter hour rather than
-    converting every row (0.4 against 1.2 ms a block of 54,000).
+    ``local_dates`` works a date out per quarter hour of the block's span and
+    looks each row's up, rather than converting every row (0.26 against 1.2 ms
+    a block of 54,000).
     """
     days = local_dates(events.column("time"), tz)
     lo, hi = pc.min_max(days).values()
