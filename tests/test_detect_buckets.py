@@ -139,7 +139,9 @@ def test_spilled_buckets_hold_each_row_once_in_order(
 ) -> None:
     """Spilled whole, or in consecutive parts side by side (as Dask workers do), a bucket reads back the same.
 
-    ``piece_rows`` 1: each events file is its own task, and so its own file per bucket (a dozen, read in order).
+    By default a bucket's rows of each part are gathered into one piece: one file and one chunk per part.
+    ``piece_rows`` 1: every events file's rows are written as they are cut, a file per events file and bucket
+    (a dozen, read in order).
     """
     if piece_rows is not None:
         monkeypatch.setattr(buckets, "PIECE_ROWS", piece_rows)
@@ -155,15 +157,26 @@ def test_spilled_buckets_hold_each_row_once_in_order(
     whole = buckets.load(src)
     assert sum(rows) == whole.num_rows
     expected = buckets.person_buckets(whole, ip_map, 3)
+    plain = pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in whole.schema])
     for b in range(3):
         got = buckets.read_bucket(str(folder), b)
         assert got.num_rows == rows[b]
         assert got.column("source_line").to_pylist() == whole.column("source_line").filter(expected == b).to_pylist()
+        assert got.cast(plain).equals(whole.filter(pa.array(expected == b)).cast(plain))  # pieces joined, values kept
     spilled = list(folder.iterdir())
     for path in spilled:
         assert path.stat().st_mode & 0o077 == 0
     if piece_rows == 1:
         assert len(spilled) > 3 * len(src.own) // 2  # a file per events file and bucket that got rows
+    else:
+        assert len(spilled) == 3 * parts
+        assert {buckets.read_bucket(str(folder), b).column("time").num_chunks for b in range(3)} == {parts}
+
+
+def test_pieces_shrink_where_many_buckets_would_hold_too_many_rows() -> None:
+    assert buckets.piece_rows(4) == buckets.PIECE_ROWS
+    assert buckets.piece_rows(64) * 64 <= buckets.HELD_ROWS
+    assert buckets.piece_rows(10**9) == 1
 
 
 def test_scratch_folder_is_private_and_removed_on_error(demo_day, tmp_path: Path, monkeypatch) -> None:
