@@ -173,6 +173,18 @@ def test_spilled_buckets_hold_each_row_once_in_order(
         assert {buckets.read_bucket(str(folder), b).column("time").num_chunks for b in range(3)} == {parts}
 
 
+def test_a_judged_bucket_is_removed_and_the_others_still_read(many_files: Workspace, tmp_path: Path) -> None:
+    ws = many_files
+    src = buckets.source(ws, ws.event_dates()[0], engine.MARGIN)
+    rows = buckets.spill(src, 3, str(tmp_path), Enricher.from_workspace(ws).ip_map)
+    mapped = buckets.read_bucket(str(tmp_path), 1)
+    buckets.remove_bucket(str(tmp_path), 1)
+    assert not list(tmp_path.glob("bucket-0001-*")) and list(tmp_path.glob("bucket-0000-*"))
+    assert mapped.num_rows == rows[1] and mapped.column("source_line").to_pylist()  # still mapped after the unlink
+    assert buckets.read_bucket(str(tmp_path), 0).num_rows == rows[0]
+    assert buckets.read_bucket(str(tmp_path), 1).num_rows == 0
+
+
 def test_pieces_shrink_where_many_buckets_would_hold_too_many_rows() -> None:
     assert buckets.piece_rows(4) == buckets.PIECE_ROWS
     assert buckets.piece_rows(64) * 64 <= buckets.HELD_ROWS

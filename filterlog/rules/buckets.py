@@ -335,10 +335,21 @@ def read_bucket(folder: str, bucket: int) -> pa.Table:
     no fresh memory to fill (10M events in 4 buckets: 1.16 -> 1.09 GB peak).
     """
     tables = []
-    for path in sorted(Path(folder).glob(f"bucket-{bucket:04d}-*.arrows"), key=_spilled_order):
+    for path in _bucket_files(folder, bucket):
         with pa.memory_map(str(path)) as f:
             tables.append(ipc.open_stream(f).read_all())
     return pa.concat_tables(tables) if tables else TARGET.empty_table()
+
+
+def remove_bucket(folder: str, bucket: int) -> None:
+    """Delete a judged bucket's files (the scratch folder's removal catches any this leaves)."""
+    for path in _bucket_files(folder, bucket):
+        path.unlink(missing_ok=True)
+
+
+def _bucket_files(folder: str, bucket: int) -> list[Path]:
+    """A bucket's spilled files in the order their rows had in the date."""
+    return sorted(Path(folder).glob(f"bucket-{bucket:04d}-*.arrows"), key=_spilled_order)
 
 
 def _spilled_order(path: Path) -> tuple[int, ...]:

@@ -255,8 +255,14 @@ def _in_process(ws: Workspace, plans: list[tuple[DaySource, int]], rules: list[R
         t0 = _time.perf_counter()
         rows = _buckets.spill(src, k, where, enricher.ip_map)
         spilled: Judged = (FINDING_SCHEMA.empty_table(), {"spill": _time.perf_counter() - t0})
-        parts = [judge_bucket(where, b, src.day, enricher, rules) for b in range(k) if rows[b]]
-        yield _gathered([spilled, *parts])
+        parts = [spilled]
+        # a judged bucket's files are removed while the next is judged: the kernel frees their
+        # cached pages on the spare core (10M events: 0.25 s at the end otherwise)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="filterlog-unlink") as unlink:
+            for b in (b for b in range(k) if rows[b]):
+                parts.append(judge_bucket(where, b, src.day, enricher, rules))
+                unlink.submit(_buckets.remove_bucket, where, b)
+        yield _gathered(parts)
 
 
 def _on_cluster(
