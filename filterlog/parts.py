@@ -170,12 +170,16 @@ def read_file(
 
     Dictionary columns are read as stored; a neighbour day's margin (its first
     or last half hour or so) skips the other row groups unread by their time statistics.
+    Columns are decoded on the calling thread: every caller reads two files at
+    a time on threads of its own, and Arrow's pool of two under them made four
+    threads for two cores (detect's spill of 10M events: 2.72 -> 2.31 s).
     """
     dictionaries = [f.name for f in schema if pa.types.is_dictionary(f.type)]
     try:
         reader = pq.ParquetFile(path, read_dictionary=dictionaries)
+        groups = _groups(reader.metadata, where)
         batches = []
-        for batch in reader.iter_batches(batch_rows, _groups(reader.metadata, where), schema.names):
+        for batch in reader.iter_batches(batch_rows, groups, schema.names, use_threads=False):
             batch = _kept(batch if batch.schema.equals(schema) else batch.cast(schema), where)
             if batch.num_rows:
                 batches.append(batch)
