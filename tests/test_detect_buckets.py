@@ -27,6 +27,7 @@ from test_rule_transfer import _dropbox, _modpack, _update
 from filterlog import findings as store
 from filterlog.enrich.events import Enricher
 from filterlog.ingest import ingest
+from filterlog.parts import read_parts
 from filterlog.rules import RULE_IDS, buckets, detect, engine
 from filterlog.workspace import Workspace
 
@@ -119,6 +120,49 @@ def test_bucket_is_per_person_and_spreads_people(demo_day) -> None:
     logged, address = events.column("user").to_pylist(), events.column("client_ip").to_pylist()
     mapped = [w for w, u, a in zip(who.to_pylist(), logged, address, strict=True) if u is None and w != a]
     assert mapped
+
+
+def test_detect_keeps_referers_of_blocked_requests_only_and_finds_the_same(tmp_path: Path) -> None:
+    """``repeated-blocked`` is the one reader of referers, on blocked rows: judged with every referer, the same."""
+    day = _gambler(Day("2026-11-18"), user="alice")
+    for i, path in enumerate(("/algebra/index.html", "/geometry/circle.html", "/numbers/fractions.html")):
+        page = f"https://www.mathsisfun.com{path}"  # adverts blocked inside pages erin reads: not her attempts
+        day.get(f"11:{i * 4:02d}:00", page, 30_000, user="erin", ref="https://www.google.com/search?q=maths")
+        day.deny(f"11:{i * 4:02d}:01", "https://securepubads.g.doubleclick.net/tag/js/gpt.js", user="erin", ref=page)
+        day.deny(f"11:{i * 4:02d}:02", "http://www.bet365.com/promo.js", user="erin", ref=page)
+    ws = day.workspace(tmp_path)
+    src = buckets.source(ws, ws.event_dates()[0], engine.MARGIN)
+    events = buckets.load(src)
+    stored = read_parts(list(buckets._files(src)), buckets.TARGET)
+    blocked = np.asarray(events.column("action").to_pylist()) == "blocked"
+    kept, every = events.column("referer").to_pylist(), stored.column("referer").to_pylist()
+    assert [r for r, b in zip(kept, blocked, strict=True) if b] == [r for r, b in zip(every, blocked, strict=True) if b]
+    assert all(r is None for r, b in zip(kept, blocked, strict=True) if not b)
+    assert any(r for r, b in zip(every, blocked, strict=True) if not b)  # there were others to drop
+
+    enricher = Enricher.from_workspace(ws)
+    rules = engine.select_rules(ws.config)
+
+    def judged(events: pa.Table) -> pa.Table:
+        return engine.canonical(engine.judge(events, src.day, enricher, rules, {}))
+
+    found = judged(events)
+    assert found.equals(judged(stored))
+    assert {r["user"] for r in found.to_pylist() if r["rule"] == "repeated-blocked"} == {"alice"}
+    referer = stored.schema.get_field_index("referer")
+    blank = [pa.nulls(len(chunk), chunk.type) for chunk in stored.column("referer").chunks]
+    without = stored.set_column(referer, stored.schema.field(referer), pa.chunked_array(blank))
+    assert not found.equals(judged(without))  # the referers of erin's blocked adverts decide her case
+
+
+def test_referers_of_blocked_requests_keep_their_nulls_and_offsets() -> None:
+    action = pa.array(["allowed", "blocked", "blocked", "blocked", "allowed"]).dictionary_encode()
+    referer = pa.array(["http://a/", "http://b/", None, "http://b/", "http://c/"]).dictionary_encode()
+    kept = buckets.referers_if_blocked(action, referer)
+    assert kept.to_pylist() == [None, "http://b/", None, "http://b/", None]
+    assert kept.dictionary.to_pylist() == ["http://b/"]
+    sliced = buckets.referers_if_blocked(action.slice(2), referer.slice(2))
+    assert sliced.to_pylist() == [None, "http://b/", None]
 
 
 @pytest.fixture(scope="module")

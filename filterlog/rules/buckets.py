@@ -146,7 +146,35 @@ def load(src: DaySource) -> pa.Table:
 
     Files are read one by one on two threads, dictionary columns as stored (``parts.read_parts``).
     """
-    return read_parts(_files(src), TARGET)
+    events = read_parts(_files(src), TARGET)
+    actions = events.column("action").chunks
+    kept = [referers_if_blocked(a, r) for a, r in zip(actions, events.column("referer").chunks, strict=True)]
+    return events.set_column(events.schema.get_field_index("referer"), "referer", pa.chunked_array(kept, DICTIONARY))
+
+
+DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+
+
+def referers_if_blocked(action: pa.DictionaryArray, referer: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The referer of blocked requests only, null elsewhere, over a dictionary of just those.
+
+    The one rule that reads referers (``repeated-blocked``, which tells a page
+    resource blocked on another site's page from a person's own attempt) reads
+    them for blocked requests alone, so detect keeps no others. That takes the
+    largest dictionary out of detect: each events file carries thousands of
+    distinct referers, and the spill joined them once per bucket, K times over
+    (10M events: detect 6.99 -> 6.65 s; 50M: the spill 24.8 -> 17.7 s, 8.1 -> 6.1 GB).
+    """
+    blocked = pc.fill_null(pc.equal(action.dictionary, "blocked"), False).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(np.take(blocked, np.asarray(action.indices)) & np.asarray(referer.is_valid()))
+    codes = np.asarray(referer.indices.take(pa.array(rows, pa.int64())), dtype=np.int64)
+    used, code = np.unique(codes, return_inverse=True)
+    indices = np.zeros(len(referer), np.int32)
+    indices[rows] = code
+    valid = np.zeros(len(referer), bool)
+    valid[rows] = True
+    dictionary = referer.dictionary.take(pa.array(used, pa.int64()))
+    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=~valid), dictionary, safe=False)
 
 
 def _files(src: DaySource) -> Iterator[tuple[str, Where]]:
@@ -163,7 +191,9 @@ def _read_file(path: str, where: Where) -> list[pa.RecordBatch]:
     unbounded queue when its consumer (the spill, writing buckets) is the
     slower side, which on a 50M-event day held over a gigabyte.
     """
-    return read_file(path, TARGET, where, BATCH_ROWS)
+    batches = read_file(path, TARGET, where, BATCH_ROWS)
+    at = TARGET.get_field_index("referer")
+    return [b.set_column(at, "referer", referers_if_blocked(b.column("action"), b.column("referer"))) for b in batches]
 
 
 def person_buckets(events: pa.RecordBatch | pa.Table, ip_map: IpMap | None, k: int) -> np.ndarray:
