@@ -146,13 +146,13 @@ def load(src: DaySource) -> pa.Table:
 
     Files are read one by one on two threads, dictionary columns as stored (``parts.read_parts``).
     """
-    events = read_parts(_files(src), TARGET)
-    actions = events.column("action").chunks
-    kept = [referers_if_blocked(a, r) for a, r in zip(actions, events.column("referer").chunks, strict=True)]
-    return events.set_column(events.schema.get_field_index("referer"), "referer", pa.chunked_array(kept, DICTIONARY))
+    return pa.Table.from_batches([_blocked_referers(b) for b in read_parts(_files(src), TARGET).to_batches()], TARGET)
 
 
-DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+def _blocked_referers(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch as the rules see it: its referers kept on blocked requests only."""
+    at = batch.schema.get_field_index("referer")
+    return batch.set_column(at, "referer", referers_if_blocked(batch.column("action"), batch.column("referer")))
 
 
 def referers_if_blocked(action: pa.DictionaryArray, referer: pa.DictionaryArray) -> pa.DictionaryArray:
@@ -191,9 +191,7 @@ def _read_file(path: str, where: Where) -> list[pa.RecordBatch]:
     unbounded queue when its consumer (the spill, writing buckets) is the
     slower side, which on a 50M-event day held over a gigabyte.
     """
-    batches = read_file(path, TARGET, where, BATCH_ROWS)
-    at = TARGET.get_field_index("referer")
-    return [b.set_column(at, "referer", referers_if_blocked(b.column("action"), b.column("referer"))) for b in batches]
+    return [_blocked_referers(batch) for batch in read_file(path, TARGET, where, BATCH_ROWS)]
 
 
 def person_buckets(events: pa.RecordBatch | pa.Table, ip_map: IpMap | None, k: int) -> np.ndarray:
@@ -309,16 +307,15 @@ class _Gathered:
         self.piece, self.folder, self.part = piece, folder, part
         self.counts = [0] * k
         self.waiting: list[list[pa.RecordBatch]] = [[] for _ in range(k)]
-        self.held = [0] * k
         self.written = [0] * k
 
     def add(self, cut: list[tuple[int, pa.RecordBatch]]) -> list[tuple[Path, list[pa.RecordBatch]]]:
         """Take one file's cut rows; the pieces now full, as (path, batches) to write."""
         for b, rows in cut:
             self.waiting[b].append(rows)
-            self.held[b] += rows.num_rows
             self.counts[b] += rows.num_rows
-        return [self._take(b) for b in {b for b, _ in cut} if self.held[b] >= self.piece]
+        full = {b for b, _ in cut if sum(rows.num_rows for rows in self.waiting[b]) >= self.piece}
+        return [self._take(b) for b in sorted(full)]
 
     def rest(self) -> list[tuple[Path, list[pa.RecordBatch]]]:
         """Every bucket's last piece, however small."""
@@ -326,7 +323,7 @@ class _Gathered:
 
     def _take(self, b: int) -> tuple[Path, list[pa.RecordBatch]]:
         path = _bucket_path(self.folder, b, self.part, self.written[b])
-        batches, self.waiting[b], self.held[b] = self.waiting[b], [], 0
+        batches, self.waiting[b] = self.waiting[b], []
         self.written[b] += 1
         return path, batches
 
