@@ -6,13 +6,14 @@ import random
 from importlib import resources
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from rulecase import Day
 
 from filterlog.errors import ConfigError
 from filterlog.rules import _lists
-from filterlog.rules.hacking import ends_with_any
+from filterlog.rules.hacking import _file_names, ends_with_any
 
 RULE = "hacking-tools"
 SQLMAP = "sqlmap/1.7.2#stable (https://sqlmap.org)"
@@ -216,6 +217,15 @@ def test_ends_with_any_agrees_with_python_on_awkward_strings() -> None:
     values = [*values, "a.TAR.GZ", "tar.gz", "x.tar.gz"]
     expected = np.array([v is not None and v.lower().endswith(tuple(longer)) for v in values])
     assert (ends_with_any(pa.array(values, pa.string()), longer) == expected).all()
+
+
+def test_a_download_is_named_by_the_last_segment_of_its_path_or_the_name_its_link_asks_for() -> None:
+    paths = ["/a/b/nmap-7.94.exe", "nmap.zip", "/dir/", None, "/x/line\nbreak/y.7z", "/p/%2520sp%20ace.zip", "/q/r.bin"]
+    queries = [None, "", None, None, None, None, "response-content-disposition=attachment%3B%20filename%3Dmimi.zip"]
+    index = pd.Index([7, 3, 9, 1, 4, 8, 2])
+    names = _file_names(pd.Series(paths, index=index), pd.Series(queries, index=index))
+    assert names.index.equals(index)
+    assert names.tolist() == ["nmap-7.94.exe", "nmap.zip", "", "", "y.7z", "sp ace.zip", "mimi.zip"]
 
 
 def test_every_shipped_list_has_a_sourced_header_and_is_in_the_readme_with_its_count() -> None:
