@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from rulecase import Day
@@ -120,6 +121,27 @@ def test_bucket_is_per_person_and_spreads_people(demo_day) -> None:
     logged, address = events.column("user").to_pylist(), events.column("client_ip").to_pylist()
     mapped = [w for w, u, a in zip(who.to_pylist(), logged, address, strict=True) if u is None and w != a]
     assert mapped
+
+
+def test_names_hash_per_value_whatever_the_encoding_and_null_rows_have_no_bucket() -> None:
+    names = ["ann", None, "bob", "ann", "", "cy", None, "bob"]
+    k = 5
+    per_name = {
+        n: int(pd.util.hash_array(np.array([n], dtype=object), categorize=False)[0] % k) for n in set(names) - {None}
+    }
+    expected = np.array([k if n is None else per_name[n] for n in names])
+    plain = pa.array(names, pa.string())
+    coded = plain.dictionary_encode()
+    # a null row's index slot may hold any value, in range or not: its bucket comes from the validity bitmap
+    wild = pa.DictionaryArray.from_buffers(
+        coded.type, len(coded), [coded.buffers()[0], pa.py_buffer(np.where(coded.is_valid(), coded.indices.fill_null(0),
+        10_000).astype(np.int32))], dictionary=coded.dictionary)  # fmt: skip
+    for column in (plain, coded, wild, pa.chunked_array([coded.slice(0, 3), wild.slice(3)]), plain.slice(2)):
+        got = buckets._hashed(column, k)
+        assert got.dtype == np.uint8
+        assert got.tolist() == expected[len(names) - len(column) :].tolist()
+    assert buckets._hashed(pa.nulls(3, pa.string()), k).tolist() == [k] * 3
+    assert buckets._hashed(pa.chunked_array([], pa.string()), k).tolist() == []
 
 
 def test_detect_keeps_referers_of_blocked_requests_only_and_finds_the_same(tmp_path: Path) -> None:

@@ -202,37 +202,56 @@ def person_buckets(events: pa.RecordBatch | pa.Table, ip_map: IpMap | None, k: i
     address at that time, else the address (``coalesce_codes`` twice, as
     enrichment and ``Context.who`` do). Names are hashed per distinct value
     with pandas' SipHash, the same in every process and on every machine; the
-    map is only consulted for rows the proxy logged no user for.
+    map and the address are only consulted for rows the proxy logged no user
+    for. The result has the narrowest unsigned type that holds ``k``.
     """
-    bucket, known = _hashed(events.column("client_ip"), k)
-    logged, named = _hashed(events.column("user"), k)
-    if ip_map is not None and len(ip_map) and not named.all():
-        rows = np.flatnonzero(~named)
-        take = pa.array(rows, pa.int64())
-        held, _ = attribute(events.column("time").take(take), events.column("client_ip").take(take), ip_map)
-        per_lease, holder = _hashed(held, k)
-        bucket[rows[holder]] = per_lease[holder]
-        known[rows[holder]] = True
-    bucket[named] = logged[named]
-    bucket[~(named | known)] = 0  # no person at all (no user, no address): bucket 0
+    bucket = _hashed(events.column("user"), k)
+    unnamed = np.flatnonzero(bucket == k)
+    if len(unnamed) == 0:
+        return bucket
+    rows = None if len(unnamed) == len(bucket) else pa.array(unnamed, pa.int64())
+    address = events.column("client_ip")
+    address = address if rows is None else address.take(rows)
+    by_address = _hashed(address, k)
+    if ip_map is not None and len(ip_map):
+        times = events.column("time") if rows is None else events.column("time").take(rows)
+        held, _ = attribute(times, address, ip_map)
+        by_holder = _hashed(held, k)
+        by_address = np.where(by_holder < k, by_holder, by_address)
+    by_address[by_address == k] = 0  # no person at all (no user, no address): bucket 0
+    bucket[unnamed] = by_address
     return bucket
 
 
-def _hashed(column: pa.Array | pa.ChunkedArray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: the bucket its string value hashes to, and whether it has a value (null rows: False)."""
+def _hashed(column: pa.Array | pa.ChunkedArray, k: int) -> np.ndarray:
+    """Per row: the bucket its string value hashes to, or ``k`` where it has none (null), narrowest unsigned type.
+
+    Hashed once per dictionary value and spread over the rows by their indices,
+    read straight from the Arrow buffer (a null row's slot may hold anything:
+    it is clipped into range, and the validity bitmap has the last word).
+    """
+    width = np.min_scalar_type(k)
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    buckets, valid = [np.zeros(0, np.int64)], [np.zeros(0, bool)]
+    out = [np.zeros(0, width)]
     for chunk in chunks:
         if not pa.types.is_dictionary(chunk.type):
             chunk = pc.dictionary_encode(pc.cast(chunk, pa.string()))
         names = pc.cast(chunk.dictionary, pa.string()).to_numpy(zero_copy_only=False).astype(object)
-        present = np.array([v is not None for v in names] + [False])
-        per_name = pd.util.hash_array(np.where(present[:-1], names, ""), categorize=False) % np.uint64(k)
-        per_name = np.append(per_name.astype(np.int64), 0)
-        index = np.asarray(chunk.indices.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=np.int64)
-        buckets.append(np.take(per_name, index))
-        valid.append(np.take(present, index))
-    return np.concatenate(buckets), np.concatenate(valid)
+        present = np.array([v is not None for v in names], dtype=bool)
+        hashed = pd.util.hash_array(np.where(present, names, ""), categorize=False) % np.uint64(k)
+        per_name = np.where(present, hashed, k).astype(width)
+        indices = chunk.indices
+        if len(per_name) == 0 or indices.null_count == len(indices):
+            out.append(np.full(len(indices), k, width))
+            continue
+        raw = np.frombuffer(
+            indices.buffers()[1], dtype=indices.type.to_pandas_dtype(), count=indices.offset + len(indices)
+        )[indices.offset :]
+        got = np.take(per_name, raw, mode="clip")
+        if indices.null_count:
+            got[~np.asarray(indices.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = k
+        out.append(got)
+    return np.concatenate(out) if len(out) > 2 else out[-1]
 
 
 def _bucket_path(folder: str, bucket: int, part: int, piece: int) -> Path:
@@ -336,8 +355,8 @@ def _cut_file(path: str, where: Where, ip_map: IpMap | None, k: int) -> list[tup
 
 def _split(batch: pa.RecordBatch, ip_map: IpMap | None, k: int) -> list[tuple[int, pa.RecordBatch]]:
     """A batch cut into its buckets' rows, each in the batch's order."""
-    # as the narrowest unsigned type: numpy's stable sort is then a radix sort, 5x quicker than on int64
-    bucket = person_buckets(batch, ip_map, k).astype(np.min_scalar_type(k))
+    # of the narrowest unsigned type: numpy's stable sort is then a radix sort, 5x quicker than on int64
+    bucket = person_buckets(batch, ip_map, k)
     order = np.argsort(bucket, kind="stable")
     bounds = np.searchsorted(bucket[order], np.arange(k + 1))
     ordered = batch.take(pa.array(order))
