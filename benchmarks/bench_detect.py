@@ -58,7 +58,8 @@ def prepare(lines: int, seed: int, cache: Path) -> Path:
 
 def _child(ws_path: Path, buckets: int | None) -> None:
     from filterlog.rules import detect
-    from filterlog.rules.buckets import bucket_rows, buckets_for, source
+    from filterlog.rules.buckets import bucket_rows, buckets_for
+    from filterlog.rules.day import source
     from filterlog.rules.engine import MARGIN
     from filterlog.workspace import Workspace
 

@@ -17,6 +17,7 @@ from filterlog import findings as store
 from filterlog.cli import cli
 from filterlog.ingest import ingest
 from filterlog.rules import RULE_IDS, buckets, detect
+from filterlog.rules import day as dayread
 from filterlog.rules.engine import MARGIN
 from filterlog.workspace import Workspace
 
@@ -55,7 +56,7 @@ def test_cluster_spills_a_large_day_in_parts(demo_day, client, tmp_path: Path) -
     config = (demo_day.workspace / "filterlog.toml").read_text(encoding="utf-8")
     ws.config_path.write_text(config.replace("block_mb = 16", "block_mb = 1", 1), encoding="utf-8")
     ingest(ws, [demo_day.day.log])
-    src = buckets.source(ws, ws.event_dates()[0], MARGIN)
+    src = dayread.source(ws, ws.event_dates()[0], MARGIN)
     assert buckets.spill_parts(src, cluster.workers(client)) == 2
     with ws.lock():
         detect(ws)

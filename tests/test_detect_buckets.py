@@ -30,6 +30,7 @@ from filterlog.enrich.events import Enricher
 from filterlog.ingest import ingest
 from filterlog.parts import read_parts
 from filterlog.rules import RULE_IDS, buckets, detect, engine
+from filterlog.rules import day as dayread
 from filterlog.workspace import Workspace
 
 
@@ -81,7 +82,7 @@ def _copy(src: Path, dst: Path) -> Workspace:
 def _redetect(ws: Workspace, k: int) -> pa.Table:
     with ws.lock():
         report = detect(ws, buckets=k)
-    assert report.events == sum(buckets.source(ws, d, engine.MARGIN).rows for d in report.days)
+    assert report.events == sum(dayread.source(ws, d, engine.MARGIN).rows for d in report.days)
     return _all(ws)
 
 
@@ -108,8 +109,8 @@ def test_rule_cases_in_buckets_give_the_same_findings(cases: Path, tmp_path: Pat
 def test_bucket_is_per_person_and_spreads_people(demo_day) -> None:
     ws = Workspace(demo_day.workspace)
     day = ws.event_dates()[0]
-    src = buckets.source(ws, day, engine.MARGIN)
-    events = buckets.load(src)
+    src = dayread.source(ws, day, engine.MARGIN)
+    events = dayread.load(src)
     enricher = Enricher.from_workspace(ws)
     bucket = buckets.person_buckets(events, enricher.ip_map, 4)
     who = engine.Context(enricher(events, search=False), ws.config).who
@@ -153,9 +154,9 @@ def test_detect_keeps_referers_of_blocked_requests_only_and_finds_the_same(tmp_p
         day.deny(f"11:{i * 4:02d}:01", "https://securepubads.g.doubleclick.net/tag/js/gpt.js", user="erin", ref=page)
         day.deny(f"11:{i * 4:02d}:02", "http://www.bet365.com/promo.js", user="erin", ref=page)
     ws = day.workspace(tmp_path)
-    src = buckets.source(ws, ws.event_dates()[0], engine.MARGIN)
-    events = buckets.load(src)
-    stored = read_parts(list(buckets._files(src)), buckets.TARGET)
+    src = dayread.source(ws, ws.event_dates()[0], engine.MARGIN)
+    events = dayread.load(src)
+    stored = read_parts(list(dayread.files(src)), dayread.TARGET)
     blocked = np.asarray(events.column("action").to_pylist()) == "blocked"
     kept, every = events.column("referer").to_pylist(), stored.column("referer").to_pylist()
     assert [r for r, b in zip(kept, blocked, strict=True) if b] == [r for r, b in zip(every, blocked, strict=True) if b]
@@ -180,10 +181,10 @@ def test_detect_keeps_referers_of_blocked_requests_only_and_finds_the_same(tmp_p
 def test_referers_of_blocked_requests_keep_their_nulls_and_offsets() -> None:
     action = pa.array(["allowed", "blocked", "blocked", "blocked", "allowed"]).dictionary_encode()
     referer = pa.array(["http://a/", "http://b/", None, "http://b/", "http://c/"]).dictionary_encode()
-    kept = buckets.referers_if_blocked(action, referer)
+    kept = dayread.referers_if_blocked(action, referer)
     assert kept.to_pylist() == [None, "http://b/", None, "http://b/", None]
     assert kept.dictionary.to_pylist() == ["http://b/"]
-    sliced = buckets.referers_if_blocked(action.slice(2), referer.slice(2))
+    sliced = dayread.referers_if_blocked(action.slice(2), referer.slice(2))
     assert sliced.to_pylist() == [None, "http://b/", None]
 
 
@@ -212,7 +213,7 @@ def test_spilled_buckets_hold_each_row_once_in_order(
     if piece_rows is not None:
         monkeypatch.setattr(buckets, "PIECE_ROWS", piece_rows)
     ws = many_files
-    src = buckets.source(ws, ws.event_dates()[0], engine.MARGIN)
+    src = dayread.source(ws, ws.event_dates()[0], engine.MARGIN)
     ip_map = Enricher.from_workspace(ws).ip_map
     folder = tmp_path / "spill"
     folder.mkdir()
@@ -220,7 +221,7 @@ def test_spilled_buckets_hold_each_row_once_in_order(
     assert buckets.spill_parts(src, parts) == parts
     per_part = [buckets.spill(src, 3, str(folder), ip_map, part, parts) for part in reversed(range(parts))]
     rows = [sum(counts) for counts in zip(*per_part, strict=True)]
-    whole = buckets.load(src)
+    whole = dayread.load(src)
     assert sum(rows) == whole.num_rows
     expected = buckets.person_buckets(whole, ip_map, 3)
     plain = pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in whole.schema])
@@ -241,7 +242,7 @@ def test_spilled_buckets_hold_each_row_once_in_order(
 
 def test_a_judged_bucket_is_removed_and_the_others_still_read(many_files: Workspace, tmp_path: Path) -> None:
     ws = many_files
-    src = buckets.source(ws, ws.event_dates()[0], engine.MARGIN)
+    src = dayread.source(ws, ws.event_dates()[0], engine.MARGIN)
     rows = buckets.spill(src, 3, str(tmp_path), Enricher.from_workspace(ws).ip_map)
     mapped = buckets.read_bucket(str(tmp_path), 1)
     buckets.remove_bucket(str(tmp_path), 1)

@@ -39,7 +39,7 @@ def _resources(ctx: Context, rows: np.ndarray) -> np.ndarray:
     """Which of the blocked ``rows`` are static resources embedded in another domain's page.
 
     The only read of referers in the rules, and on blocked rows only: detect keeps no others
-    (``buckets.referers_if_blocked``). A rule that wants them elsewhere must change that too.
+    (``day.referers_if_blocked``). A rule that wants them elsewhere must change that too.
     """
     take = pa.array(rows, pa.int64())
     path = pc.utf8_lower(pc.fill_null(ctx.events.column("path").take(take), ""))

@@ -6,10 +6,10 @@ step that looks across rows (collapsing one person's search keystrokes). So
 a person's events, all of them and in their original order, judged apart
 from everybody else's, give exactly the findings they give in the whole day.
 A large day is therefore streamed once, batch by batch with only the columns
-detect reads; each row's person is worked out as enrichment would, hashed
-to one of K buckets, and appended to that bucket's Arrow stream in a private
-folder of the workspace. Each bucket is then read back (about 1/K of the day)
-and judged like an ordinary day.
+detect reads (``day``); each row's person is worked out as enrichment would,
+hashed to one of K buckets, and gathered with that bucket's other rows into
+pieces written to Arrow files in a private folder of the workspace. Each
+bucket is then read back (about 1/K of the day) and judged like an ordinary day.
 
 Everything here takes file paths, dates and numbers, never a Workspace, so
 the same functions run in this process or on Dask workers that see the
@@ -26,8 +26,6 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -35,24 +33,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 
 from ..enrich.identity import IpMap, attribute
-from ..errors import WorkspaceError
-from ..parts import Where, events_schema, read_file, read_parts
-from ..schema import EVENT_NAMES
-from ..workspace import Workspace
-from .context import spread
-
-UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format")
-"""Event columns no rule reads: detect does not load them (the URL text alone is a fifth of a day's bytes)."""
-
-COLUMNS = [name for name in EVENT_NAMES if name not in UNREAD]
-
-AS_DICTIONARY = ("user_agent", "referer", "client_ip", "user", "host")
-"""Read dictionary-encoded, as stored: a few hundred or thousand distinct values over millions of rows.
-The rules match agents and referers against lists, and enrichment works out people, domains and
-categories on codes (on a 10M-event day, two gigabytes and seconds of string building saved)."""
+from ..parts import Where
+from .day import TARGET, DaySource, read_batches
+from .day import files as day_files
 
 BUCKET_ROWS = 2_500_000
 """Events of a date judged at once within the default budget of 2 GB (``[detect] memory_gb``).
@@ -69,130 +54,10 @@ def bucket_rows(memory_gb: float) -> int:
 SPILL_THREADS = 2
 """Threads reading and cutting events files for the spill (this machine's cores; Dask workers run one spill each)."""
 
-BATCH_ROWS = 262_144
-"""Rows read and spilled at a time (an events file is one row group of some 130,000 rows)."""
-
-_UTC = pa.timestamp("ms", tz="UTC")
-TARGET = events_schema(COLUMNS, AS_DICTIONARY)
-"""What detect reads of each events file."""
-
-
-@dataclass(frozen=True)
-class DaySource:
-    """Where one local date's events and its neighbours' margins are, as plain paths (picklable for Dask)."""
-
-    day: date
-    own: tuple[str, ...]
-    before: tuple[str, ...]
-    after: tuple[str, ...]
-    rows: int
-    """The date's own events (from the Parquet footers)."""
-    since_ms: int | None
-    """Read the day before from here (epoch ms): the first own event less the margin; None: no own events."""
-    until_ms: int | None
-    """Read the day after up to here: the last own event plus the margin."""
-
-
-def source(ws: Workspace, day: date, margin: timedelta) -> DaySource:
-    """The files of ``day`` and of both neighbours, and the margin bounds, read from the footers and times only."""
-    own = [str(f) for f in ws.event_files(day)]
-    rows, lo, hi = 0, None, None
-    try:
-        for path in own:
-            n, span = _time_span(path)
-            rows += n
-            if span is not None:
-                lo, hi = span if lo is None else (min(lo, span[0]), max(hi, span[1]))
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise WorkspaceError(f"{ws.events_dir}/date={day}: cannot read events: {exc}") from exc
-    if lo is None:
-        return DaySource(day, tuple(own), (), (), rows, None, None)
-    ms = int(margin.total_seconds() * 1000)
-    before = tuple(str(f) for f in ws.event_files(day - timedelta(days=1)))
-    after = tuple(str(f) for f in ws.event_files(day + timedelta(days=1)))
-    return DaySource(day, tuple(own), before, after, rows, lo - ms, hi + ms)
-
-
-def _time_span(path: str) -> tuple[int, tuple[int, int] | None]:
-    """Rows of one events file and its first and last time (epoch ms).
-
-    From the footer's statistics where every row group has them, else from the time column.
-    """
-    meta = pq.ParquetFile(path).metadata
-    index = meta.schema.to_arrow_schema().get_field_index("time")
-    stats = [meta.row_group(i).column(index).statistics for i in range(meta.num_row_groups)]
-    if meta.num_rows == 0:
-        return 0, None
-    if index >= 0 and all(s is not None and s.has_min_max for s in stats):
-        ms = pa.array([v for s in stats for v in (s.min, s.max)], _UTC).cast(pa.int64())
-        return meta.num_rows, (pc.min(ms).as_py(), pc.max(ms).as_py())
-    times = pc.cast(pq.read_table(path, columns=["time"]).column("time"), pa.int64())
-    return meta.num_rows, (pc.min(times).as_py(), pc.max(times).as_py())
-
 
 def buckets_for(rows: int, bucket_rows: int | None = None) -> int:
     """How many buckets a date of ``rows`` events is judged in (1: whole, today's fast path)."""
     return max(1, math.ceil(rows / (bucket_rows or BUCKET_ROWS)))
-
-
-def _parts(src: DaySource) -> list[tuple[tuple[str, ...], Where]]:
-    """(files, row filter) for the day before, the date itself and the day after, in that order."""
-    if src.since_ms is None or src.until_ms is None:
-        return [(src.own, None)]
-    return [(src.before, (">=", src.since_ms)), (src.own, None), (src.after, ("<=", src.until_ms))]
-
-
-def load(src: DaySource) -> pa.Table:
-    """The date's events with the margins of its neighbours, whole: what the rules see for an ordinary day.
-
-    Files are read one by one on two threads, dictionary columns as stored (``parts.read_parts``).
-    """
-    return pa.Table.from_batches([_blocked_referers(b) for b in read_parts(_files(src), TARGET).to_batches()], TARGET)
-
-
-def _blocked_referers(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """A batch as the rules see it: its referers kept on blocked requests only."""
-    at = batch.schema.get_field_index("referer")
-    return batch.set_column(at, "referer", referers_if_blocked(batch.column("action"), batch.column("referer")))
-
-
-def referers_if_blocked(action: pa.DictionaryArray, referer: pa.DictionaryArray) -> pa.DictionaryArray:
-    """The referer of blocked requests only, null elsewhere, over a dictionary of just those.
-
-    The one rule that reads referers (``repeated-blocked``, which tells a page
-    resource blocked on another site's page from a person's own attempt) reads
-    them for blocked requests alone, so detect keeps no others. That takes the
-    largest dictionary out of detect: each events file carries thousands of
-    distinct referers, and the spill joined them once per bucket, K times over
-    (10M events: detect 6.99 -> 6.65 s; 50M: the spill 24.8 -> 17.7 s, 8.1 -> 6.1 GB).
-    """
-    blocked = spread(pc.equal(action.dictionary, "blocked"), action)
-    rows = np.flatnonzero(blocked & np.asarray(referer.is_valid()))
-    codes = np.asarray(referer.indices.take(pa.array(rows, pa.int64())), dtype=np.int64)
-    used, code = np.unique(codes, return_inverse=True)
-    indices = np.zeros(len(referer), np.int32)
-    indices[rows] = code
-    valid = np.zeros(len(referer), bool)
-    valid[rows] = True
-    dictionary = referer.dictionary.take(pa.array(used, pa.int64()))
-    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=~valid), dictionary, safe=False)
-
-
-def _files(src: DaySource) -> Iterator[tuple[str, Where]]:
-    """Each events file to read, in order, with its row filter."""
-    for files, where in _parts(src):
-        for path in files:
-            yield path, where
-
-
-def _read_file(path: str, where: Where) -> list[pa.RecordBatch]:
-    """One events file, in batches of at most ``BATCH_ROWS`` rows.
-
-    File by file, not through Arrow's dataset scanner: that reads ahead into an
-    unbounded queue when its consumer (the spill, writing buckets) is the
-    slower side, which on a 50M-event day held over a gigabyte.
-    """
-    return [_blocked_referers(batch) for batch in read_file(path, TARGET, where, BATCH_ROWS)]
 
 
 def person_buckets(events: pa.RecordBatch | pa.Table, ip_map: IpMap | None, k: int) -> np.ndarray:
@@ -276,7 +141,7 @@ def spill(src: DaySource, k: int, folder: str, ip_map: IpMap | None, part: int =
     ``read_bucket`` joins a bucket's parts in order, so its rows keep the order
     of the whole date.
     """
-    files = list(_files(src))
+    files = list(day_files(src))
     mine = iter(files[part * len(files) // parts : (part + 1) * len(files) // parts])
     gathered = _Gathered(k, piece_rows(k), folder, part)
     jobs: deque[tuple[str, Future]] = deque()
@@ -350,7 +215,7 @@ class _Gathered:
 
 def _cut_file(path: str, where: Where, ip_map: IpMap | None, k: int) -> list[tuple[int, pa.RecordBatch]]:
     """One events file read and cut into its buckets' rows: (bucket, rows) in file order (a task of the spill)."""
-    return [piece for batch in _read_file(path, where) for piece in _split(batch, ip_map, k)]
+    return [piece for batch in read_batches(path, where) for piece in _split(batch, ip_map, k)]
 
 
 def _split(batch: pa.RecordBatch, ip_map: IpMap | None, k: int) -> list[tuple[int, pa.RecordBatch]]:

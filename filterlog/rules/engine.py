@@ -31,8 +31,9 @@ from ..errors import ConfigError
 from ..schema import FINDING_SCHEMA
 from ..workspace import Workspace, within
 from . import buckets as _buckets
-from .buckets import AS_DICTIONARY, COLUMNS, UNREAD, DaySource
+from . import day as _day
 from .context import Context
+from .day import AS_DICTIONARY, COLUMNS, UNREAD, DaySource
 from .hits import Hits, assemble
 from .model import RULE_IDS, Rule, load_rules
 
@@ -132,8 +133,8 @@ def run_rules(
 
 def load_day(ws: Workspace, day: date, margin: timedelta = MARGIN) -> tuple[pa.Table, int]:
     """A date's events with ``margin`` of each neighbour, and how many rows are the date's own."""
-    src = _buckets.source(ws, day, margin)
-    return _buckets.load(src), src.rows
+    src = _day.source(ws, day, margin)
+    return _day.load(src), src.rows
 
 
 def detect(
@@ -162,7 +163,7 @@ def detect(
     in_range = within(ws.event_dates(), date_from, date_to)
     for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
         store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
-    sources = [_buckets.source(ws, day, MARGIN) for day in in_range]
+    sources = [_day.source(ws, day, MARGIN) for day in in_range]
     at_once = _buckets.bucket_rows(config.detect.memory_gb)
     plans = [(src, buckets or _buckets.buckets_for(src.rows, at_once)) for src in sources]
     with _buckets.scratch(ws.root) as folder:
@@ -217,7 +218,7 @@ def judge(events: pa.Table, day: date, enricher: Enricher, rules: list[Rule], se
 def judge_day(src: DaySource, enricher: Enricher, rules: list[Rule]) -> Judged:
     """A whole date at once: today's fast path for every ordinary day."""
     t0 = _time.perf_counter()
-    events = _buckets.load(src)
+    events = _day.load(src)
     seconds = {"read": _time.perf_counter() - t0}
     return judge(events, src.day, enricher, rules, seconds), seconds
 
