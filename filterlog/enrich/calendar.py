@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import bools, masked
 from ..config import WorkingHours
 
 __all__ = ["in_working_hours", "local_dates", "minute_of_day", "working_seconds", "working_windows"]
@@ -176,7 +177,7 @@ def local_dates(times: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
     days, valid = _per_local_time(
         times, timezone, _BUCKET_MS, lambda local: np.floor_divide(local, _DAY_MS).astype(np.int32)
     )
-    return pa.array(days, pa.int32(), mask=~valid).cast(pa.date32())
+    return masked(days, ~valid, pa.int32()).cast(pa.date32())
 
 
 def minute_of_day(times: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
@@ -184,7 +185,7 @@ def minute_of_day(times: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
     minutes, valid = _per_local_time(
         times, timezone, 60_000, lambda local: (np.mod(local, _DAY_MS) // 60_000).astype(np.int16)
     )
-    return pa.array(minutes, pa.int16(), mask=~valid)
+    return masked(minutes, ~valid, pa.int16())
 
 
 def in_working_hours(times: pa.Array | pa.ChunkedArray, hours: WorkingHours, timezone: str) -> pa.Array:
@@ -208,7 +209,7 @@ def in_working_hours(times: pa.Array | pa.ChunkedArray, hours: WorkingHours, tim
         return inside & _working_day_table(day, hours)
 
     result, valid = _per_local_time(times, timezone, width, working)
-    return pa.array(result & valid, pa.bool_())
+    return bools(result & valid)
 
 
 def _window_bounds_utc(days: np.ndarray, windows: list[tuple[int, int]], timezone: str) -> np.ndarray:
@@ -270,4 +271,4 @@ def working_seconds(
                 hi = np.minimum(e_utc[touched], bounds[index, w, 1])
                 sums[touched] += np.where(on_day, np.maximum(hi - lo, 0), 0)
         total[rows] = sums
-    return pa.array(total / 1000.0, pa.float64(), mask=~valid)
+    return masked(total / 1000.0, ~valid, pa.float64())

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..arrays import masked
 from ..errors import FilterlogError
 
 if TYPE_CHECKING:
@@ -234,7 +235,7 @@ class Categories:
             idx = pc.fill_null(enc.indices, len(best)).to_numpy(zero_copy_only=False)
             rows = np.take(per_host, idx)
             labels = pa.array(names, pa.string())  # codes index ``names`` by construction: unchecked
-            out.append(pa.DictionaryArray.from_arrays(pa.array(rows, mask=rows < 0), labels, safe=False))
+            out.append(pa.DictionaryArray.from_arrays(masked(rows, rows < 0), labels, safe=False))
         return out[0], out[1]
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import bools, masked
 from .domains import registered_domains
 
 SUGGEST_GAP_MS = 60_000
@@ -85,7 +86,7 @@ def search_terms(events: pa.Table, domains: pa.Array | pa.ChunkedArray | None = 
     words: list[str | None] = []
     suggest = np.zeros(n, dtype=bool)
     rows = np.flatnonzero(candidate)
-    keep = pa.array(candidate)  # filter, not take: take on a chunked column copies all of it first
+    keep = bools(candidate)  # filter, not take: take on a chunked column copies all of it first
     sub_engine = engines.filter(keep)
     path = pc.fill_null(events.column("path").filter(keep), "")
     host = pc.fill_null(pc.cast(events.column("host").filter(keep), pa.string()), "")
@@ -97,7 +98,7 @@ def search_terms(events: pa.Table, domains: pa.Array | pa.ChunkedArray | None = 
         hit = np.asarray(pc.fill_null(hit, False)) & (codes[rows] < 0)
         if not hit.any():
             continue
-        found = pc.extract_regex(query.filter(pa.array(hit)), rf"(?:^|&){re.escape(ep.param)}=(?P<t>[^&]*)")
+        found = pc.extract_regex(query.filter(bools(hit)), rf"(?:^|&){re.escape(ep.param)}=(?P<t>[^&]*)")
         enc = pc.dictionary_encode(pc.struct_field(found, [0]))
         if isinstance(enc, pa.ChunkedArray):
             enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
@@ -110,7 +111,7 @@ def search_terms(events: pa.Table, domains: pa.Array | pa.ChunkedArray | None = 
         suggest[idx] = ep.suggest
     _collapse_keystrokes(events, codes, words, suggest)
     # Codes index ``words`` by construction: unchecked.
-    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(words, pa.string()), safe=False)
+    return pa.DictionaryArray.from_arrays(masked(codes, codes < 0), pa.array(words, pa.string()), safe=False)
 
 
 def _collapse_keystrokes(events: pa.Table, codes: np.ndarray, words: list[str | None], suggest: np.ndarray) -> None:
@@ -120,7 +121,7 @@ def _collapse_keystrokes(events: pa.Table, codes: np.ndarray, words: list[str | 
         return
     mask = np.zeros(events.num_rows, dtype=bool)
     mask[idx] = True  # idx is sorted: filtering keeps its order
-    sub = events.select(["user", "client_ip", "time"]).filter(pa.array(mask))
+    sub = events.select(["user", "client_ip", "time"]).filter(bools(mask))
     who = pc.coalesce(sub.column("user").cast(pa.string()), sub.column("client_ip").cast(pa.string()))
     who_enc = pc.dictionary_encode(who)
     if isinstance(who_enc, pa.ChunkedArray):

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import masked
 from . import _spans
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443, b"ftp": 21, b"ws": 80, b"wss": 443}
@@ -174,7 +175,7 @@ def _arrays(buf: np.ndarray, s: np.ndarray, p: _Parts) -> dict[str, pa.Array]:
     return {
         "scheme": _spans.strings(buf, s, p.scheme_e, p.has_scheme, lower=True),
         "host": _spans.strings(buf, p.host_s, p.host_e, p.has_host & (p.host_e > p.host_s), lower=True),
-        "port": pa.array(p.port.astype(np.int32), mask=~p.port_valid),
+        "port": masked(p.port.astype(np.int32), ~p.port_valid),
         "path": _spans.strings(buf, p.path_s, p.path_e, p.has_path),
         "query": _spans.strings(buf, p.query_s, p.query_e, p.has_query),
     }

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import masked
 from .base import dash_to_null, recode
 
 _BLOCKED = {"denied", "deny", "block", "blocked", "warn", "warned"}
@@ -183,7 +184,7 @@ def parts(col: dict[str, pa.DictionaryArray], tunnel: np.ndarray) -> dict[str, p
     return {
         "scheme": recode(names, _masked(scheme.indices, tunnel)),
         "host": pc.utf8_lower(dash_to_null(col["host"].dictionary)).take(col["host"].indices),
-        "port": pa.array(number, pa.int64(), mask=number == _NONE).cast(pa.int32()),
+        "port": masked(number, number == _NONE, pa.int64()).cast(pa.int32()),
         "path": pc.if_else(pc.equal(paths, ""), none, paths).take(_masked(path.indices, tunnel)),
         "query": pc.if_else(pc.equal(queries, ""), none, queries).take(_masked(query.indices, tunnel)),
     }
@@ -206,7 +207,7 @@ def status(col: dict[str, pa.DictionaryArray]) -> pa.Array:
     split = pc.extract_regex(col["code_status"].dictionary, _CODE_STATUS)
     wsa = spread(_ints(pc.struct_field(split, [1])), col["code_status"], _NONE)
     got = np.where(logged != _NONE, logged, wsa)
-    return pa.array(got, pa.int64(), mask=(got == _NONE) | (got == 0)).cast(pa.int16())
+    return masked(got, (got == _NONE) | (got == 0), pa.int64()).cast(pa.int16())
 
 
 def _ints(values: pa.Array) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import masked
 from ..schema import EVENT_SCHEMA, conform
 
 _DN = re.compile(r"(?i)^\s*(?:cn|uid)=((?:[^,\\]|\\.)*)")
@@ -208,9 +209,7 @@ def _after_2037(naive: pa.Array | pa.ChunkedArray, utc: pa.Array | pa.ChunkedArr
     out = np.asarray(pc.cast(utc, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.float64)  # nulls: NaN
     out[positions] = np.asarray(pc.cast(fixed, pa.int64()))
     valid = ~np.isnan(out)
-    return pa.array(np.where(valid, out, 0).astype(np.int64), pa.int64(), mask=~valid).cast(
-        pa.timestamp("ms", tz="UTC")
-    )
+    return masked(np.where(valid, out, 0).astype(np.int64), ~valid, pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
 
 
 def share_matching(lines: list[bytes], pattern: re.Pattern[bytes], strip: bytes | None = None) -> float:

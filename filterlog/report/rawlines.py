@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import masked
 from ..ingest.source import Source
 from ..workspace import ManifestRow, Workspace
 from .files import sha256_file
@@ -76,7 +77,7 @@ class _Found:
             return pa.nulls(len(wanted), pa.string())
         at = np.minimum(np.searchsorted(self.numbers, wanted), len(self.numbers) - 1)
         hit = self.numbers[at] == wanted
-        return self.texts.take(pa.array(at, mask=~hit))
+        return self.texts.take(masked(at, ~hit))
 
 
 _NOTHING = _Found(np.empty(0, np.int64), pa.array([], pa.string()))

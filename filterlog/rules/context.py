@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import bools
 from ..config import Config
 from ..enrich.calendar import local_dates, working_seconds
 from ..enrich.domains import ip_literals
@@ -157,7 +158,7 @@ class Context:
         col = self.events.column("domain")
         chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
         parts = [spread(ip_literals(pc.cast(c.dictionary, pa.string())), c) for c in chunks]
-        return pa.array(np.concatenate(parts) if parts else np.zeros(0, dtype=bool), pa.bool_())
+        return bools(np.concatenate(parts) if parts else np.zeros(0, dtype=bool))
 
     # selections ------------------------------------------------------------
     def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:
@@ -206,7 +207,7 @@ class Context:
         else:
             mask = np.zeros(len(self), dtype=bool)
             mask[distinct] = True
-            keep = pa.array(mask)
+            keep = bools(mask)
             stored = [c for c in columns if c not in DERIVED]
             arrays = {}
             if stored:

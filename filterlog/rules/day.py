@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..arrays import masked
 from ..errors import WorkspaceError
 from ..parts import Where, events_schema, read_file, read_parts
 from ..schema import EVENT_NAMES
@@ -140,7 +141,7 @@ def referers_if_blocked(action: pa.DictionaryArray, referer: pa.DictionaryArray)
     valid = np.zeros(len(referer), bool)
     valid[rows] = True
     dictionary = referer.dictionary.take(pa.array(used, pa.int64()))
-    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=~valid), dictionary, safe=False)
+    return pa.DictionaryArray.from_arrays(masked(indices, ~valid), dictionary, safe=False)
 
 
 def files(src: DaySource) -> Iterator[tuple[str, Where]]:

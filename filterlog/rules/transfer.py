@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import bools
 from . import text
 from .context import Context
 from .hits import Hits
@@ -72,7 +73,7 @@ def _update_agents(ctx: Context, rows: np.ndarray, agents: list[str]) -> np.ndar
         return np.zeros(len(rows), dtype=bool)
     chosen = np.zeros(len(ctx), dtype=bool)
     chosen[rows] = True
-    sent = pc.cast(ctx.events.column("user_agent").filter(pa.array(chosen)), pa.string())
+    sent = pc.cast(ctx.events.column("user_agent").filter(bools(chosen)), pa.string())
     ua = pc.dictionary_encode(sent.combine_chunks() if isinstance(sent, pa.ChunkedArray) else sent)
     hit = np.zeros(len(ua.dictionary), dtype=bool)
     for agent in agents:

@@ -1,0 +1,45 @@
+"""The numpy-to-Arrow helpers give the arrays ``pa.array`` gives, with null slots holding 0."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from filterlog.arrays import bools, masked
+
+
+@given(hnp.arrays(np.bool_, st.integers(0, 300)))
+def test_bools_are_pa_array(flags: np.ndarray) -> None:
+    got = bools(flags)
+    assert got.equals(pa.array(flags, pa.bool_()))
+    assert got.null_count == 0
+
+
+@pytest.mark.parametrize(
+    ("dtype", "kind"),
+    [(np.int32, None), (np.int64, None), (np.int64, pa.int32()), (np.int32, pa.int16()), (np.float64, pa.float64())],
+)
+@given(data=st.data())
+def test_masked_is_pa_array_with_a_mask(dtype, kind, data) -> None:
+    n = data.draw(st.integers(0, 300))
+    values = data.draw(hnp.arrays(dtype, n, elements=st.integers(-1, 30_000)))
+    null = data.draw(hnp.arrays(np.bool_, n))
+    got = masked(values, null, kind)
+    assert got.equals(pa.array(values, kind, mask=null))
+    assert got.null_count == int(null.sum())
+    width = got.type.to_pandas_dtype()
+    assert (np.frombuffer(got.buffers()[1], width, count=n)[null] == 0).all()  # in range as a dictionary index
+
+
+def test_masked_dictionary_indices_survive_a_join_of_dictionaries() -> None:
+    """Arrow transposes every index slot when it joins dictionaries, the null ones too: they must be in range."""
+    codes = np.array([0, -1, 1, -1_000_000, 1], np.int32)
+    one = pa.DictionaryArray.from_arrays(masked(codes, codes < 0), pa.array(["a", "b"]), safe=False)
+    two = pa.DictionaryArray.from_arrays(masked(codes, codes < 0), pa.array(["b", "c"]), safe=False)
+    joined = pa.chunked_array([one, two]).unify_dictionaries().combine_chunks()
+    expected = ["a", None, "b", None, "b", "b", None, "c", None, "c"]
+    assert pa.chunked_array([joined]).cast(pa.string()).to_pylist() == expected
