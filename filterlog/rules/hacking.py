@@ -29,8 +29,9 @@ user agents) is on distinct values; rows are selected with numpy masks first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import Any
 from urllib.parse import unquote
 
 import numpy as np
@@ -38,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import bools
 from ..errors import ConfigError
 from ..schema import SEVERITIES
 from . import _lists, text
@@ -119,19 +121,29 @@ def _compiled_tools(extra: tuple[str, ...], ignore: tuple[str, ...]) -> re.Patte
     return _lists.phrase_regex(names, version_suffix=True)
 
 
-def _file_names(paths: pd.Series, queries: pd.Series) -> pd.Series:
-    """The downloaded file's name per row: ``filename=`` in the query, else the path's last segment (decoded)."""
-    queries = queries.astype(object)
-    uniq = pd.unique(queries[queries.str.contains("filename", case=False, na=False)].to_numpy(dtype=object))
-    asked_by = {q: m.group(1) if (m := _FILENAME.search(unquote(q))) else None for q in uniq}
-    asked = queries.map(asked_by) if asked_by else pd.Series(None, index=queries.index, dtype=object)
-    # the last segment in Arrow, not str.rsplit: a Python call per download row otherwise
-    last = pc.replace_substring_regex(pa.array(paths.astype(object).fillna(""), pa.string()), r"(?s)^.*/", "")
-    last = pd.Series(last.to_numpy(zero_copy_only=False), index=paths.index, dtype=object)
-    raw = asked.where(asked.notna() & (asked != ""), last)
-    uniq = pd.unique(raw.to_numpy(dtype=object))
-    decoded = {u: unquote(unquote(u)).strip() for u in uniq if isinstance(u, str)}
-    return raw.map(decoded)
+def _file_names(paths: pa.Array, queries: pa.Array) -> pa.Array:
+    """The downloaded file's name per row: ``filename=`` in the query, else the path's last segment (decoded).
+
+    In Arrow, with Python only once per distinct query that asks for a name and per distinct name.
+    """
+    # a superset of the queries whose decoded text names a file (non-ASCII text may case-fold onto "filename")
+    asks = pc.or_(pc.match_substring(queries, "filename", ignore_case=True), pc.invert(pc.string_is_ascii(queries)))
+    asked = _per_value(queries, asks, lambda q: m.group(1) if (m := _FILENAME.search(unquote(q))) else None)
+    last = pc.replace_substring_regex(pc.fill_null(paths, ""), r"(?s)^.*/", "")  # not a Python rsplit per row
+    raw = pc.if_else(pc.fill_null(pc.not_equal(asked, ""), False), asked, last)
+    return _per_value(raw, None, lambda u: unquote(unquote(u)).strip())
+
+
+def _per_value(values: pa.Array, rows: pa.Array | None, work: Callable[[str], Any]) -> pa.Array:
+    """``work`` of each (string) value, worked out once per distinct value.
+
+    Null where the value is null, or where ``rows`` (None: every row) is not set.
+    """
+    if rows is not None:
+        values = pc.if_else(pc.fill_null(rows, False), values, pa.scalar(None, values.type))
+    encoded = pc.dictionary_encode(values)
+    done = pa.array([work(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return done.take(encoded.indices)
 
 
 _VERDICTS: dict[re.Pattern[str], dict[str, bool]] = {}
@@ -142,19 +154,19 @@ _VERDICTS_KEPT = 200_000
 """Values remembered per regex before they are forgotten (a long-lived Dask worker sees many days): some 30 MB."""
 
 
-def _found(values: pd.Series, regex: re.Pattern[str]) -> pd.Series:
-    """Whether each value names a tool as a whole word, worked out once per distinct value (and process)."""
-    values = values.astype(object).fillna("")
+def _found(values: pa.Array, regex: re.Pattern[str]) -> np.ndarray:
+    """Whether each value names a tool as a whole word (null: no), worked out once per distinct value (and process)."""
     known = _VERDICTS.setdefault(regex, {})
     if len(known) > _VERDICTS_KEPT:
         known.clear()
-    verdict = {}
-    for v in pd.unique(values.to_numpy(dtype=object)):
+    encoded = pc.dictionary_encode(values)
+    verdict = []
+    for v in encoded.dictionary.to_pylist():
         hit = known.get(v)
         if hit is None:
             hit = known[v] = regex.search(_lists.fold(v)) is not None
-        verdict[v] = hit
-    return values.map(verdict).astype(bool)
+        verdict.append(hit)
+    return spread(np.array(verdict, dtype=bool), encoded)
 
 
 def _downloads(ctx: Context, rule: Rule, mine: np.ndarray) -> pd.Series:
@@ -166,16 +178,16 @@ def _downloads(ctx: Context, rule: Rule, mine: np.ndarray) -> pd.Series:
     regex = _tool_regex(rule)
     if len(rows) == 0 or regex is None:
         return pd.Series(dtype=object)
-    frame = ctx.frame(rows, ["path", "query"])
-    frame["name"] = _file_names(frame["path"], frame["query"])
-    named = _found(frame["name"], regex)
+    picked = ctx.take(rows, ["path", "query"])
+    paths, queries = (pc.cast(picked.column(c), pa.string()).combine_chunks() for c in ("path", "query"))
+    names = _file_names(paths, queries)
+    hit = _found(names, regex)
     # with a download content type the whole path counts too: /releases/hashcat/latest
     typed_rows = typed[rows]
-    in_path = pd.Series(False, index=frame.index)
     if typed_rows.any():
-        in_path[typed_rows] = _found(frame.loc[typed_rows, "path"], regex)
-    hit = (named | in_path) & frame["name"].fillna("").ne("")
-    return frame.loc[hit, "name"]
+        hit[typed_rows] |= _found(paths.filter(bools(typed_rows)), regex)
+    hit &= np.asarray(pc.fill_null(pc.not_equal(names, ""), False))
+    return pd.Series(names.filter(bools(hit)).to_pylist(), index=rows[hit], dtype=object)
 
 
 def _agent_patterns() -> list[tuple[str, str]]:
