@@ -23,16 +23,19 @@ def bools(flags: np.ndarray) -> pa.BooleanArray:
 def masked(values: np.ndarray, null: np.ndarray, kind: pa.DataType | None = None) -> pa.Array:
     """``values`` as an Arrow array of type ``kind`` (default: from their dtype), null where ``null`` is set.
 
-    A null slot holds 0, not what ``values`` had there (often -1, "none"):
-    dictionary indices built from it stay in range even where they are null,
-    which Arrow's dictionary joins rely on.
+    The null slots are set to 0, in place when ``values`` already has the
+    type's width (pass an array this call may keep and change: a temporary):
+    then dictionary indices built from codes such as -1 ("none") stay in
+    range even where they are null, which Arrow's dictionary joins rely on.
     """
-    values = np.asarray(values)
     null = np.asarray(null, dtype=bool)
-    target = kind if kind is not None else pa.from_numpy_dtype(values.dtype)
-    data = np.where(null, 0, values).astype(target.to_pandas_dtype(), copy=False)
+    target = kind if kind is not None else pa.from_numpy_dtype(np.asarray(values).dtype)
+    data = np.asarray(values).astype(target.to_pandas_dtype(), copy=False)
     if not null.any():
         return pa.array(data, target)
+    if not data.flags.writeable:
+        data = data.copy()
+    np.copyto(data, 0, where=null)
     validity = np.packbits(~null, bitorder="little")
     return pa.Array.from_buffers(
         target, len(data), [pa.py_buffer(validity), pa.py_buffer(data)], null_count=int(np.count_nonzero(null))

@@ -28,18 +28,28 @@ def test_masked_is_pa_array_with_a_mask(dtype, kind, data) -> None:
     n = data.draw(st.integers(0, 300))
     values = data.draw(hnp.arrays(dtype, n, elements=st.integers(-1, 30_000)))
     null = data.draw(hnp.arrays(np.bool_, n))
+    expected = pa.array(values, kind, mask=null)
     got = masked(values, null, kind)
-    assert got.equals(pa.array(values, kind, mask=null))
+    assert got.equals(expected)
     assert got.null_count == int(null.sum())
     width = got.type.to_pandas_dtype()
     assert (np.frombuffer(got.buffers()[1], width, count=n)[null] == 0).all()  # in range as a dictionary index
 
 
+def test_masked_leaves_read_only_values_alone() -> None:
+    values = np.array([3, -1, 4], np.int32)
+    values.flags.writeable = False
+    assert masked(values, values < 0).to_pylist() == [3, None, 4]
+    assert values.tolist() == [3, -1, 4]
+
+
 def test_masked_dictionary_indices_survive_a_join_of_dictionaries() -> None:
     """Arrow transposes every index slot when it joins dictionaries, the null ones too: they must be in range."""
-    codes = np.array([0, -1, 1, -1_000_000, 1], np.int32)
-    one = pa.DictionaryArray.from_arrays(masked(codes, codes < 0), pa.array(["a", "b"]), safe=False)
-    two = pa.DictionaryArray.from_arrays(masked(codes, codes < 0), pa.array(["b", "c"]), safe=False)
+    def codes() -> np.ndarray:
+        return np.array([0, -1, 1, -1_000_000, 1], np.int32)
+
+    one = pa.DictionaryArray.from_arrays(masked(codes(), codes() < 0), pa.array(["a", "b"]), safe=False)
+    two = pa.DictionaryArray.from_arrays(masked(codes(), codes() < 0), pa.array(["b", "c"]), safe=False)
     joined = pa.chunked_array([one, two]).unify_dictionaries().combine_chunks()
     expected = ["a", None, "b", None, "b", "b", None, "c", None, "c"]
     assert pa.chunked_array([joined]).cast(pa.string()).to_pylist() == expected
