@@ -226,13 +226,13 @@ class Categories:
             enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
         best = self._best([normalise(h) if h else "" for h in enc.dictionary.to_pylist()])
         used = np.unique(best[best >= 0])
+        idx = pc.fill_null(enc.indices, len(best)).to_numpy(zero_copy_only=False)
         out = []
         for part in (0, 1):
             names = sorted({self.labels[i][part] for i in used})
             code = np.full(len(self.labels) + 1, -1, np.int32)  # best == -1 reads the last slot
             code[used] = [names.index(self.labels[i][part]) for i in used]
             per_host = np.append(code[best], -1)
-            idx = pc.fill_null(enc.indices, len(best)).to_numpy(zero_copy_only=False)
             rows = np.take(per_host, idx)
             labels = pa.array(names, pa.string())  # codes index ``names`` by construction: unchecked
             out.append(pa.DictionaryArray.from_arrays(masked(rows, rows < 0), labels, safe=False))
