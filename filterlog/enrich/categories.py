@@ -232,7 +232,7 @@ class Categories:
             names = sorted({self.labels[i][part] for i in used})
             code = np.full(len(self.labels) + 1, -1, np.int32)  # best == -1 reads the last slot
             code[used] = [names.index(self.labels[i][part]) for i in used]
-            per_host = np.append(code[best], -1)
+            per_host = np.append(code[best], np.int32(-1))  # int32 indices, as the schema has them: no cast
             rows = np.take(per_host, idx)
             labels = pa.array(names, pa.string())  # codes index ``names`` by construction: unchecked
             out.append(pa.DictionaryArray.from_arrays(masked(rows, rows < 0), labels, safe=False))
