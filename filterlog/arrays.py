@@ -5,12 +5,16 @@ flags) element by element and branch on each: on an irregular pattern, as the
 nulls of a real log's unmapped addresses or unlisted hosts are, that is 7-8 ns
 a row with the GIL held (20 ms per 2.5M rows), against 0.13 ms for
 ``np.packbits``. Both functions here give the same arrays as ``pa.array``.
+
+``spread`` is the other direction: a test worked out once per dictionary
+value, read back per row as a numpy mask.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def bools(flags: np.ndarray) -> pa.BooleanArray:
@@ -40,3 +44,28 @@ def masked(values: np.ndarray, null: np.ndarray, kind: pa.DataType | None = None
     return pa.Array.from_buffers(
         target, len(data), [pa.py_buffer(validity), pa.py_buffer(data)], null_count=int(np.count_nonzero(null))
     )
+
+
+def spread(per_value: pa.Array | np.ndarray, chunk: pa.DictionaryArray) -> np.ndarray:
+    """A per-dictionary-value boolean spread over a dictionary chunk's rows (null rows: False).
+
+    How every test on a dictionary column runs: once per distinct value, then indexed.
+    """
+    if isinstance(per_value, np.ndarray):
+        table = per_value.astype(bool, copy=False)
+    else:
+        table = np.asarray(pc.fill_null(per_value, False).to_numpy(zero_copy_only=False), dtype=bool)
+    indices = chunk.indices
+    n = len(indices)
+    if len(table) == 0 or n == 0 or indices.null_count == n:
+        return np.zeros(n, dtype=bool)
+    width = np.dtype(indices.type.to_pandas_dtype())
+    raw = np.frombuffer(indices.buffers()[1], dtype=width, count=indices.offset + n)[indices.offset :]
+    # np.take on the bytes, not table[raw]: twice as fast (numpy's fancy indexing of bools is a slow path).
+    as_bytes = np.ascontiguousarray(table).view(np.uint8)
+    if not indices.null_count:
+        return np.take(as_bytes, raw).view(bool)
+    # A null row's index slot may hold anything: clip it into range, then clear the row by the validity bitmap.
+    bits = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
+    valid = np.unpackbits(bits, count=indices.offset + n, bitorder="little")[indices.offset :].view(bool)
+    return np.take(as_bytes, raw, mode="clip").view(bool) & valid

@@ -45,6 +45,7 @@ def test_masked_leaves_read_only_values_alone() -> None:
 
 def test_masked_dictionary_indices_survive_a_join_of_dictionaries() -> None:
     """Arrow transposes every index slot when it joins dictionaries, the null ones too: they must be in range."""
+
     def codes() -> np.ndarray:
         return np.array([0, -1, 1, -1_000_000, 1], np.int32)
 

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from filterlog.arrays import spread
 from filterlog.config import Config
 from filterlog.rules import context
-from filterlog.rules.context import Context, spread
+from filterlog.rules.context import Context
 
 
 def _events(sizes: list[int]) -> pa.Table:

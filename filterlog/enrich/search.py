@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import bools, masked
+from ..arrays import bools, masked, spread
 from .domains import registered_domains
 
 SUGGEST_GAP_MS = 60_000
@@ -80,14 +80,15 @@ def search_terms(events: pa.Table, domains: pa.Array | pa.ChunkedArray | None = 
     enc = domains if pa.types.is_dictionary(domains.type) else pc.dictionary_encode(domains)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
-    engines = pa.array([_engine(d) for d in enc.dictionary.to_pylist()], pa.string()).take(enc.indices)
-    candidate = np.asarray(pc.fill_null(pc.and_(pc.is_valid(engines), pc.is_valid(events.column("query"))), False))
+    # the engine per distinct domain, its name per row only for the candidates (not a string per event)
+    names = pa.array([_engine(d) for d in enc.dictionary.to_pylist()], pa.string())
+    candidate = spread(pc.is_valid(names), enc) & np.asarray(pc.is_valid(events.column("query")), dtype=bool)
     codes = np.full(n, -1, dtype=np.int32)  # index into `words`, -1 for no search
     words: list[str | None] = []
     suggest = np.zeros(n, dtype=bool)
     rows = np.flatnonzero(candidate)
     keep = bools(candidate)  # filter, not take: take on a chunked column copies all of it first
-    sub_engine = engines.filter(keep)
+    sub_engine = names.take(enc.indices.filter(keep))
     path = pc.fill_null(events.column("path").filter(keep), "")
     host = pc.fill_null(pc.cast(events.column("host").filter(keep), pa.string()), "")
     query = events.column("query").filter(keep)

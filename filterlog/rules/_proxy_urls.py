@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .context import spread
+from ..arrays import spread
 
 BLOCK = 256
 """Rows per block in the prefilter scan."""

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import bools
+from ..arrays import bools, spread
 from ..config import Config
 from ..enrich.calendar import local_dates, working_seconds
 from ..enrich.domains import ip_literals
@@ -29,31 +29,6 @@ DERIVED = ("who", "local_date", "opened", "work_seconds", "ip_literal", "transfe
 STATIC_PATH = r"\.(?:js|mjs|css|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|otf|eot|map|json|mp4|m4s|ts|webm|mp3)$"
 """Path endings of page resources (scripts, styles, images, fonts, media segments): what a page
 fetches by itself, as opposed to what a person asks for. Match on the lower-cased path."""
-
-
-def spread(per_value: pa.Array | np.ndarray, chunk: pa.DictionaryArray) -> np.ndarray:
-    """A per-dictionary-value boolean spread over a dictionary chunk's rows (null rows: False).
-
-    How every test on a dictionary column runs: once per distinct value, then indexed.
-    """
-    if isinstance(per_value, np.ndarray):
-        table = per_value.astype(bool, copy=False)
-    else:
-        table = np.asarray(pc.fill_null(per_value, False).to_numpy(zero_copy_only=False), dtype=bool)
-    indices = chunk.indices
-    n = len(indices)
-    if len(table) == 0 or n == 0 or indices.null_count == n:
-        return np.zeros(n, dtype=bool)
-    width = np.dtype(indices.type.to_pandas_dtype())
-    raw = np.frombuffer(indices.buffers()[1], dtype=width, count=indices.offset + n)[indices.offset :]
-    # np.take on the bytes, not table[raw]: twice as fast (numpy's fancy indexing of bools is a slow path).
-    as_bytes = np.ascontiguousarray(table).view(np.uint8)
-    if not indices.null_count:
-        return np.take(as_bytes, raw).view(bool)
-    # A null row's index slot may hold anything: clip it into range, then clear the row by the validity bitmap.
-    bits = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
-    valid = np.unpackbits(bits, count=indices.offset + n, bitorder="little")[indices.offset :].view(bool)
-    return np.take(as_bytes, raw, mode="clip").view(bool) & valid
 
 
 FEW_ROWS = 64

@@ -23,12 +23,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..arrays import masked
+from ..arrays import masked, spread
 from ..errors import WorkspaceError
 from ..parts import Where, events_schema, read_file, read_parts
 from ..schema import EVENT_NAMES
 from ..workspace import Workspace
-from .context import spread
 
 UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format")
 """Event columns no rule reads: detect does not load them (the URL text alone is a fifth of a day's bytes)."""

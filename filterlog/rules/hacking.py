@@ -39,11 +39,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import bools
+from ..arrays import bools, spread
 from ..errors import ConfigError
 from ..schema import SEVERITIES
 from . import _lists, text
-from .context import Context, spread
+from .context import Context
 from .hits import Hits
 from .model import Rule
 
