@@ -119,6 +119,13 @@ def test_who_is_the_user_else_the_address_on_codes() -> None:
     )
     assert who.to_pylist() == ["a", "2.2.2.2", "a", "b"]
     assert coalesce_codes(pa.array([], pa.string()), pa.array([], pa.string())).to_pylist() == []
+    # codes read from the index buffers: slices, all-null chunks, and null slots holding a real code (of "y")
+    coded = pa.array(["x", None, "y", None, "x"]).dictionary_encode()
+    slots = np.where(np.asarray(coded.is_valid()), coded.indices.fill_null(0), 1).astype(np.int32)
+    wild = pa.DictionaryArray.from_arrays(pa.array(slots, mask=~np.asarray(coded.is_valid())), coded.dictionary)
+    first = pa.chunked_array([wild.slice(1), pa.nulls(2, wild.type), wild.slice(0, 1)])
+    second = pa.chunked_array([pa.array(["s1", "s2", "s3", "s4", "s5", "s6", "s7"]).dictionary_encode()])
+    assert coalesce_codes(first, second).to_pylist() == ["s1", "y", "s3", "x", "s5", "s6", "x"]
 
 
 _HOURS = st.integers(min_value=0, max_value=23)
