@@ -69,3 +69,25 @@ def spread(per_value: pa.Array | np.ndarray, chunk: pa.DictionaryArray) -> np.nd
     bits = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
     valid = np.unpackbits(bits, count=indices.offset + n, bitorder="little")[indices.offset :].view(bool)
     return np.take(as_bytes, raw, mode="clip").view(bool) & valid
+
+
+def indices(array: pa.DictionaryArray, null: int) -> np.ndarray:
+    """A dictionary array's indices as numpy, in their own width, with ``null`` in the null rows.
+
+    Read from the buffer: no ``fill_null`` copy and no widening to int64 (a
+    null row's slot may hold anything, so it is overwritten). Without nulls
+    the result is a read-only view of the array's memory.
+    """
+    codes = array.indices
+    n = len(codes)
+    width = np.dtype(codes.type.to_pandas_dtype())
+    if n == 0 or codes.null_count == n:
+        return np.full(n, null, width)
+    raw = np.frombuffer(codes.buffers()[1], dtype=width, count=codes.offset + n)[codes.offset :]
+    if not codes.null_count:
+        return raw
+    out = raw.copy()
+    bits = np.frombuffer(codes.buffers()[0], dtype=np.uint8)
+    valid = np.unpackbits(bits, count=codes.offset + n, bitorder="little")[codes.offset :].view(bool)
+    out[~valid] = null
+    return out

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from filterlog.arrays import bools, masked
+from filterlog.arrays import bools, indices, masked
 
 
 @given(hnp.arrays(np.bool_, st.integers(0, 300)))
@@ -54,3 +55,16 @@ def test_masked_dictionary_indices_survive_a_join_of_dictionaries() -> None:
     joined = pa.chunked_array([one, two]).unify_dictionaries().combine_chunks()
     expected = ["a", None, "b", None, "b", "b", None, "c", None, "c"]
     assert pa.chunked_array([joined]).cast(pa.string()).to_pylist() == expected
+
+
+@given(data=st.data())
+def test_indices_are_fill_null_of_the_indices_whatever_the_null_slots_hold(data) -> None:
+    n = data.draw(st.integers(0, 200))
+    codes = data.draw(hnp.arrays(np.int32, n, elements=st.integers(0, 4)))
+    null = data.draw(hnp.arrays(np.bool_, n))
+    junk = np.where(null, data.draw(st.integers(0, 4)), codes).astype(np.int32)  # a null slot holds a real code
+    array = pa.DictionaryArray.from_arrays(pa.array(junk, mask=null), pa.array(list("abcde")))
+    start = data.draw(st.integers(0, n))
+    for part in (array, array.slice(start)):
+        expected = pc.fill_null(part.indices, -7).to_numpy(zero_copy_only=False)
+        assert indices(part, -7).tolist() == expected.tolist()

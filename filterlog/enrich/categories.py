@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..arrays import masked
+from ..arrays import indices, masked
 from ..errors import FilterlogError
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ class Categories:
             enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
         best = self._best([normalise(h) if h else "" for h in enc.dictionary.to_pylist()])
         used = np.unique(best[best >= 0])
-        idx = pc.fill_null(enc.indices, len(best)).to_numpy(zero_copy_only=False)
+        idx = indices(enc, len(best))
         out = []
         for part in (0, 1):
             names = sorted({self.labels[i][part] for i in used})

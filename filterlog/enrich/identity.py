@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ..arrays import masked
+from ..arrays import indices, masked
 from ..errors import ConfigError
 from ..ingest.base import normalise_user
 
@@ -155,8 +155,7 @@ def codes_in(column: pa.Array | pa.ChunkedArray, values: pa.Array) -> np.ndarray
     for chunk in chunks:
         if pa.types.is_dictionary(chunk.type):
             per_value = np.asarray(pc.fill_null(pc.index_in(chunk.dictionary, value_set=values), -1), np.int64)
-            index = np.asarray(pc.fill_null(chunk.indices, len(per_value)), dtype=np.int64)
-            parts.append(np.take(np.append(per_value, -1), index))
+            parts.append(np.take(np.append(per_value, -1), indices(chunk, len(per_value))))
         else:
             found = pc.index_in(pc.cast(chunk, pa.string()), value_set=values)
             parts.append(np.asarray(pc.fill_null(found, -1), dtype=np.int64))
@@ -178,17 +177,9 @@ def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str | N
         if not chunks:
             return np.zeros(0, dtype=np.int32), []
     values = pc.cast(chunks[0].dictionary, pa.string()).to_pylist()
-    codes = np.empty(sum(len(c) for c in chunks), dtype=np.int32)
-    at = 0
-    for chunk in chunks:  # the indices read from their buffers into one array: a single copy
-        indices, n = chunk.indices, len(chunk)
-        if n and indices.null_count < n:
-            raw = np.frombuffer(indices.buffers()[1], indices.type.to_pandas_dtype(), count=indices.offset + n)
-            codes[at : at + n] = raw[indices.offset :]
-        if indices.null_count:
-            codes[at : at + n][~np.asarray(indices.is_valid(), dtype=bool)] = -1
-        at += n
-    return codes, values
+    if len(chunks) == 1:
+        return indices(chunks[0], -1).astype(np.int32, copy=False), values
+    return np.concatenate([indices(c, -1) for c in chunks]).astype(np.int32, copy=False), values
 
 
 def coalesce_codes(first: pa.Array | pa.ChunkedArray, second: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
@@ -222,6 +213,6 @@ def people(
     group_names = sorted({groups[v] for v in names if v in groups})
     at = {g: i for i, g in enumerate(group_names)}
     group_of = np.array([at[groups[v]] if v in groups else -1 for v in names] + [-1], dtype=np.int64)
-    group = np.take(group_of, np.asarray(user.indices.fill_null(len(names))))
+    group = np.take(group_of, indices(user, len(names)))
     codes = masked(group.astype(np.int32), group < 0)
     return user, pa.DictionaryArray.from_arrays(codes, pa.array(group_names, pa.string()), safe=False)
