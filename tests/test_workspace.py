@@ -242,3 +242,45 @@ def test_manifest_for_each_sample_format(ws: Workspace) -> None:
     assert formats == {log.name: load_expected(log)[0]["source_format"] for log in logs}
     assert formats["squid-native.log"] == "squid"
     assert_accounted(ws)
+
+
+def test_ingest_tells_the_kernel_it_is_done_with_each_file_it_read(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once hashed and parsed, a log's cached pages are let go (POSIX_FADV_DONTNEED); a skipped copy is not read."""
+    import os
+
+    told: list[tuple[int, int, int, int]] = []
+    real = getattr(os, "posix_fadvise", None)
+
+    def advise(fd: int, offset: int, length: int, how: int) -> None:
+        told.append((os.fstat(fd).st_ino, offset, length, how))
+        if real is not None:
+            real(fd, offset, length, how)
+
+    monkeypatch.setattr(os, "posix_fadvise", advise, raising=False)
+    monkeypatch.setattr(os, "POSIX_FADV_DONTNEED", getattr(os, "POSIX_FADV_DONTNEED", 4), raising=False)
+    second = tmp_path / "second.log"
+    lines = [squid_line(datetime(2026, 11, 18, 9, minute, tzinfo=UTC), user="dave") for minute in range(5)]
+    second.write_bytes(gzip.compress(b"".join(lines)))
+    copy = tmp_path / "copy.log"
+    copy.write_bytes(NATIVE.read_bytes())
+    report = ingest(ws, [NATIVE, second, copy])
+    assert [f.status for f in report.files] == ["ingested", "ingested", "unchanged"]
+    want = [(p.stat().st_ino, 0, p.stat().st_size, os.POSIX_FADV_DONTNEED) for p in (NATIVE, second)]
+    assert told == want
+    assert events_table(ws).num_rows == 25
+
+
+def test_letting_go_of_a_file_never_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hint only: a missing file, or a system without posix_fadvise, changes nothing."""
+    import os
+
+    from filterlog.ingest.source import done_with
+
+    done_with(tmp_path / "gone.log")
+    monkeypatch.delattr(os, "posix_fadvise", raising=False)
+    log = tmp_path / "a.log"
+    log.write_text("x\n")
+    done_with(log)
+    assert log.read_text() == "x\n"

@@ -44,7 +44,7 @@ from ..workspace import Workspace
 from .base import Reader
 from .chunks import Chunk, cut
 from .pipeline import FileResult, Hashed, Plan, failure, finish, head_digest, measure, open_file
-from .source import Block, Source, sha256_file
+from .source import Block, Source, done_with, sha256_file
 from .stream import Job, Progress, Resume, Tally, held_back, parse_block, prefix, quarantine_rows, stream
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ def parse_chunk(work: FileWork, chunk: Chunk) -> Piece:
         with open(work.path, "rb") as f:
             f.seek(chunk.lo)
             got = f.readinto(data)
+            done_with(work.path, f.fileno(), chunk.lo, chunk.hi - chunk.lo)
         if got != chunk.hi - chunk.lo:
             raise FilterlogError(f"{work.name}: file shrank while being read (truncated or rotated in place?)")
         text = data if chunk.terminated else data + b"\n"
@@ -137,6 +138,7 @@ def stream_file(work: FileWork, start: tuple[int, int, bool], block_size: int, l
             hash_content=not plain, limit=limit, hold_fragment=work.hold_fragment, name=work.name,
         )  # fmt: skip
         tally = stream(job)
+        done_with(work.path, length=limit or 0)
         writer.close()
         return Streamed(tally, None if plain else hasher.hexdigest(), writer.parts)
     except BaseException as exc:
