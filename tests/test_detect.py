@@ -170,8 +170,9 @@ def test_overrides_apply_and_rules_can_be_disabled() -> None:
     assert all(r.policy and r.title and r.severity in ("low", "medium", "high", "critical") for r in every)
 
 
-def test_dictionary_encoded_agents_and_referers_give_the_same_findings() -> None:
-    """detect reads user agents and referers dictionary-encoded; every rule must judge them as plain strings."""
+def test_dictionary_encoded_agents_referers_and_types_give_the_same_findings() -> None:
+    """detect reads user agents, referers and content types dictionary-encoded; every rule must judge them
+    as plain strings (content types alone tell DNS over HTTPS and a download without a file name)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from rulecase import categories
@@ -195,9 +196,15 @@ def test_dictionary_encoded_agents_and_referers_give_the_same_findings() -> None
     for minute in (10, 12, 14):  # blocked attempts, and a blocked resource another site's page pulled in
         day.deny(f"12:{minute}:00", "www.pornhub.com:443", user="dave")
         day.deny(f"12:{minute}:30", "http://www.pornhub.com/static/x.js", user="erin", ref="https://www.bbc.co.uk/news")
+    for minute in (20, 21, 22):  # DNS over HTTPS told by its reply type only
+        day.get(f"13:{minute}:00", "https://doh.example.org/q?dns=AAABAAAB", 512, user="frank",
+                mime="application/dns-message")  # fmt: skip
+    tool = "https://nmap.org/dist/nmap-7.94-setup"  # no extension: its reply type says it is a download
+    day.get("14:10:50", tool, 31_402_112, user="grace", mime="application/x-msdownload")
+    day.get("14:12:00", "https://www.bbc.co.uk/news", 80_000, user="grace", mime="text/html")
     plain = day.events()
     encoded = plain
-    for name in ("user_agent", "referer"):
+    for name in ("user_agent", "referer", "content_type"):
         index = plain.schema.get_field_index(name)
         column = pc.dictionary_encode(plain.column(name))
         encoded = encoded.set_column(index, pa.field(name, column.type), column)
@@ -207,7 +214,10 @@ def test_dictionary_encoded_agents_and_referers_give_the_same_findings() -> None
     got = run_rules(Context(enricher(encoded), config), rules)
     want = run_rules(Context(enricher(plain), config), rules)
     assert enricher(encoded).schema.field("user_agent").type == pa.dictionary(pa.int32(), pa.string())
-    assert got.num_rows >= 3 and {"hacking-tools", "large-transfer", "repeated-blocked"} <= set(
+    assert enricher(encoded).schema.field("content_type").type == pa.dictionary(pa.int32(), pa.string())
+    assert got.num_rows >= 5 and {"hacking-tools", "large-transfer", "repeated-blocked", "circumvention"} <= set(
         got.column("rule").to_pylist()
     )
+    by_person = {(row["user"], row["rule"]) for row in got.to_pylist()}
+    assert {("frank", "circumvention"), ("grace", "hacking-tools")} <= by_person
     assert got.to_pylist() == want.to_pylist()

@@ -34,10 +34,14 @@ UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format
 
 COLUMNS = [name for name in EVENT_NAMES if name not in UNREAD]
 
-AS_DICTIONARY = ("user_agent", "referer", "client_ip", "user", "host")
+AS_DICTIONARY = ("user_agent", "referer", "client_ip", "user", "host", "content_type")
 """Read dictionary-encoded, as stored: a few hundred or thousand distinct values over millions of rows.
 The rules match agents and referers against lists, and enrichment works out people, domains and
-categories on codes (on a 10M-event day, two gigabytes and seconds of string building saved)."""
+categories on codes (on a 10M-event day, two gigabytes and seconds of string building saved). Content
+types too: a few dozen values, yet as strings a tenth of the read (0.16 of 2.1 CPU-s per 10M events,
+column by column); detect of 10M events in 7 alternating pairs 5.54 -> 5.36 s, 9.43 -> 9.16 CPU-s.
+Methods, actions and devices as well were no faster: their strings are short, their dictionaries
+are unified again wherever buckets or files meet."""
 
 BATCH_ROWS = 262_144
 """Rows read and spilled at a time (an events file is one row group of some 130,000 rows)."""
