@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from filterlog.arrays import bools, indices, masked
+from filterlog.arrays import bools, indices, masked, spread
 
 
 @given(hnp.arrays(np.bool_, st.integers(0, 300)))
@@ -68,3 +68,23 @@ def test_indices_are_fill_null_of_the_indices_whatever_the_null_slots_hold(data)
     for part in (array, array.slice(start)):
         expected = pc.fill_null(part.indices, -7).to_numpy(zero_copy_only=False)
         assert indices(part, -7).tolist() == expected.tolist()
+
+
+@given(data=st.data())
+def test_spread_reads_each_row_s_value_whatever_a_null_slot_holds(data) -> None:
+    """Null rows are False even where their index slot is out of range (garbage), and the result is the caller's."""
+    size = data.draw(st.integers(1, 40))
+    per_value = data.draw(hnp.arrays(np.bool_, size))
+    n = data.draw(st.integers(0, 300))
+    codes = data.draw(hnp.arrays(np.int32, n, elements=st.integers(0, size - 1)))
+    null = data.draw(hnp.arrays(np.bool_, n))
+    garbage = data.draw(st.sampled_from([0, -7, size, 1_000_000]))
+    slots = np.where(null, garbage, codes).astype(np.int32)
+    validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if null.any() else None
+    offset = data.draw(st.integers(0, n))
+    array = pa.Array.from_buffers(pa.int32(), n, [validity, pa.py_buffer(slots)], null_count=int(null.sum()))
+    chunk = pa.DictionaryArray.from_arrays(array, pa.array([str(i) for i in range(size)])).slice(offset)
+    got = spread(per_value, chunk)
+    want = [bool(per_value[c]) and not z for c, z in zip(codes[offset:], null[offset:], strict=True)]
+    assert got.tolist() == want
+    assert got.flags.writeable
