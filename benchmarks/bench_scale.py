@@ -367,8 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *machine(),
         f"- load average at the start {' '.join(f'{x:.2f}' for x in load_before)}, at the end "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (about 1 is this host at rest: check the wall and CPU"
-        " seconds below before comparing runs)",
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (a busy start means"
+        " other work on the host: check the wall and CPU seconds below before comparing runs)",
         "",
         *table(rows),
         "",
