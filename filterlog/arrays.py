@@ -55,20 +55,16 @@ def spread(per_value: pa.Array | np.ndarray, chunk: pa.DictionaryArray) -> np.nd
         table = per_value.astype(bool, copy=False)
     else:
         table = np.asarray(pc.fill_null(per_value, False).to_numpy(zero_copy_only=False), dtype=bool)
-    indices = chunk.indices
-    n = len(indices)
-    if len(table) == 0 or n == 0 or indices.null_count == n:
+    codes = chunk.indices
+    n = len(codes)
+    if len(table) == 0 or n == 0 or codes.null_count == n:
         return np.zeros(n, dtype=bool)
-    width = np.dtype(indices.type.to_pandas_dtype())
-    raw = np.frombuffer(indices.buffers()[1], dtype=width, count=indices.offset + n)[indices.offset :]
     # np.take on the bytes, not table[raw]: twice as fast (numpy's fancy indexing of bools is a slow path).
     as_bytes = np.ascontiguousarray(table).view(np.uint8)
-    if not indices.null_count:
-        return np.take(as_bytes, raw).view(bool)
+    if not codes.null_count:
+        return np.take(as_bytes, _raw(codes)).view(bool)
     # A null row's index slot may hold anything: clip it into range, then clear the row by the validity bitmap.
-    bits = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
-    valid = np.unpackbits(bits, count=indices.offset + n, bitorder="little")[indices.offset :].view(bool)
-    return np.take(as_bytes, raw, mode="clip").view(bool) & valid
+    return np.take(as_bytes, _raw(codes), mode="clip").view(bool) & _valid(codes)
 
 
 def indices(array: pa.DictionaryArray, null: int) -> np.ndarray:
@@ -80,14 +76,23 @@ def indices(array: pa.DictionaryArray, null: int) -> np.ndarray:
     """
     codes = array.indices
     n = len(codes)
-    width = np.dtype(codes.type.to_pandas_dtype())
     if n == 0 or codes.null_count == n:
-        return np.full(n, null, width)
-    raw = np.frombuffer(codes.buffers()[1], dtype=width, count=codes.offset + n)[codes.offset :]
+        return np.full(n, null, np.dtype(codes.type.to_pandas_dtype()))
     if not codes.null_count:
-        return raw
-    out = raw.copy()
-    bits = np.frombuffer(codes.buffers()[0], dtype=np.uint8)
-    valid = np.unpackbits(bits, count=codes.offset + n, bitorder="little")[codes.offset :].view(bool)
-    out[~valid] = null
+        return _raw(codes)
+    out = _raw(codes).copy()
+    out[~_valid(codes)] = null
     return out
+
+
+def _raw(codes: pa.Array) -> np.ndarray:
+    """An integer array's values as numpy, straight from its buffer (null slots hold whatever they hold)."""
+    n = len(codes)
+    width = np.dtype(codes.type.to_pandas_dtype())
+    return np.frombuffer(codes.buffers()[1], dtype=width, count=codes.offset + n)[codes.offset :]
+
+
+def _valid(codes: pa.Array) -> np.ndarray:
+    """An array's validity bitmap as a numpy boolean per row (it must have one: null_count > 0)."""
+    bits = np.frombuffer(codes.buffers()[0], dtype=np.uint8)
+    return np.unpackbits(bits, count=codes.offset + len(codes), bitorder="little")[codes.offset :].view(bool)

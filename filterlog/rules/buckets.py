@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
+from ..arrays import indices
 from ..enrich.identity import IpMap, attribute
 from ..parts import Where
 from .day import TARGET, DaySource, read_batches
@@ -92,31 +93,22 @@ def _hashed(column: pa.Array | pa.ChunkedArray, k: int) -> np.ndarray:
     """Per row: the bucket its string value hashes to, or ``k`` where it has none (null), narrowest unsigned type.
 
     Hashed once per dictionary value and spread over the rows by their indices,
-    read straight from the Arrow buffer (a null row's slot may hold anything:
-    it is clipped into range, and the validity bitmap has the last word).
+    read straight from the Arrow buffer (``arrays.indices``).
     """
     width = np.min_scalar_type(k)
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    out = [np.zeros(0, width)]
+    out = []
     for chunk in chunks:
         if not pa.types.is_dictionary(chunk.type):
             chunk = pc.dictionary_encode(pc.cast(chunk, pa.string()))
         names = pc.cast(chunk.dictionary, pa.string()).to_numpy(zero_copy_only=False).astype(object)
         present = np.array([v is not None for v in names], dtype=bool)
         hashed = pd.util.hash_array(np.where(present, names, ""), categorize=False) % np.uint64(k)
-        per_name = np.where(present, hashed, k).astype(width)
-        indices = chunk.indices
-        if len(per_name) == 0 or indices.null_count == len(indices):
-            out.append(np.full(len(indices), k, width))
-            continue
-        raw = np.frombuffer(
-            indices.buffers()[1], dtype=indices.type.to_pandas_dtype(), count=indices.offset + len(indices)
-        )[indices.offset :]
-        got = np.take(per_name, raw, mode="clip")
-        if indices.null_count:
-            got[~np.asarray(indices.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = k
-        out.append(got)
-    return np.concatenate(out) if len(out) > 2 else out[-1]
+        per_name = np.append(np.where(present, hashed, k).astype(width), width.type(k))  # null rows read k
+        out.append(np.take(per_name, indices(chunk, len(names))))
+    if len(out) == 1:
+        return out[0]
+    return np.concatenate(out) if out else np.zeros(0, width)
 
 
 def _bucket_path(folder: str, bucket: int, part: int, piece: int) -> Path:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..arrays import masked, spread
+from ..arrays import indices, masked, spread
 from ..errors import WorkspaceError
 from ..parts import Where, events_schema, read_file, read_parts
 from ..schema import EVENT_NAMES
@@ -137,14 +137,13 @@ def referers_if_blocked(action: pa.DictionaryArray, referer: pa.DictionaryArray)
     """
     blocked = spread(pc.equal(action.dictionary, "blocked"), action)
     rows = np.flatnonzero(blocked & np.asarray(referer.is_valid()))
-    codes = np.asarray(referer.indices.take(pa.array(rows, pa.int64())), dtype=np.int64)
-    used, code = np.unique(codes, return_inverse=True)
-    indices = np.zeros(len(referer), np.int32)
-    indices[rows] = code
+    used, code = np.unique(indices(referer, 0)[rows], return_inverse=True)
+    kept = np.zeros(len(referer), np.int32)
+    kept[rows] = code
     valid = np.zeros(len(referer), bool)
     valid[rows] = True
     dictionary = referer.dictionary.take(pa.array(used, pa.int64()))
-    return pa.DictionaryArray.from_arrays(masked(indices, ~valid), dictionary, safe=False)
+    return pa.DictionaryArray.from_arrays(masked(kept, ~valid), dictionary, safe=False)
 
 
 def files(src: DaySource) -> Iterator[tuple[str, Where]]:
