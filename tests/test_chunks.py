@@ -94,3 +94,33 @@ def test_a_file_that_shrank_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"one\n")
     with pytest.raises(Exception, match="file shrank while being read"):
         list(cut(path, digest.newlines, 140, (0, 1, False), 16))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 200), st.integers(1, 8), st.integers(1, 6), st.integers(0, 3))
+def test_tasks_run_every_chunk_once_in_order(n: int, workers: int, most: int, ragged: int) -> None:
+    """Runs of consecutive chunks, none longer than ``most``, the last ones short enough to share among workers."""
+    block = 100
+    end = n * block - ragged * 10 if n else 0  # a last chunk shorter than a block
+    cut_chunks = [chunks.Chunk(i, i * block, min((i + 1) * block, end), i * 3 + 1, 3, True) for i in range(n)]
+    runs = list(chunks.tasks(iter(cut_chunks), end, block, workers, most))
+    assert [c for run in runs for c in run] == cut_chunks
+    assert all(1 <= len(run) <= most for run in runs)
+    for run in runs:
+        left = n - run[0].number  # chunks from this run's first to the file's end
+        assert len(run) <= max(1, left // (2 * workers))  # a quarter per worker: the tail is shared
+    if n >= 8 * workers * most:
+        assert len(runs[0]) == most  # a large file goes out in full runs
+
+
+def test_tasks_stop_where_the_cut_fails(tmp_path: Path) -> None:
+    """A cut that fails mid-file raises through the runs (the client fails the file), after the runs before it."""
+    path = tmp_path / "access.log"
+    path.write_bytes(b"one\ntwo\nthree\n" * 40)
+    digest = sha256_file(path, path.stat().st_size, count=True)
+    path.write_bytes(b"one\ntwo\nthree\n" * 10)
+    runs = chunks.tasks(cut(path, digest.newlines, 560, (0, 1, False), 16), 560, 16, 1, 2)
+    got = []
+    with pytest.raises(Exception, match="file shrank while being read"):
+        got.extend(runs)
+    assert got and [c.number for run in got for c in run] == list(range(len(sum(got, []))))

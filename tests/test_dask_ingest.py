@@ -47,7 +47,7 @@ def _manifest(ws: Workspace) -> list[dict]:
 
 
 def _logs(tmp_path: Path) -> list[Path]:
-    """Samples of every kind, a gzip of a W3C log, and a 4 MB Squid log with junk lines and no final newline."""
+    """Samples of every kind, a gzip of a W3C log, and a 15 MB Squid log with junk lines and no final newline."""
     logs = tmp_path / "logs"
     logs.mkdir()
     picked = ["squid-native.log", "squid-common.log", "w3c-bluecoat.log", "zscaler-web-csv.log", "umbrella.log"]
@@ -55,7 +55,7 @@ def _logs(tmp_path: Path) -> list[Path]:
         shutil.copy(SAMPLES / name, logs / name)
     (logs / "w3c-wsa.log.gz").write_bytes(gzip.compress((SAMPLES / "w3c-wsa.log").read_bytes()))
     lines = (SAMPLES / "squid-native.log").read_bytes().splitlines(keepends=True)
-    body = [lines[i % len(lines)] for i in range(40_000)]
+    body = [lines[i % len(lines)] for i in range(120_000)]  # 16 chunks of 1 MiB: tasks of 4, 3, 2, then 1
     for i in range(0, len(body), 7_001):
         body[i] = b"1700000000.000 garbage\n"  # quarantined, some in every chunk
     big = logs / "big.log"
@@ -89,7 +89,7 @@ def test_cluster_ingest_equals_in_process(tmp_path: Path, client: distributed.Cl
     first = ingest(here, logs)
     second = ingest(there, logs, client=client)
     assert _results(second) == _results(first)
-    assert not second.failed and first.total("events") > 39_000
+    assert not second.failed and first.total("events") > 119_000
     assert first.total("quarantined") >= 6
     assert any("left for the next run" in f.message for f in second.files)
     assert {f.split("-")[1] for f in os.listdir(next((tmp_path / "there" / "events").iterdir()))} >= {
@@ -166,6 +166,30 @@ def test_the_client_reads_a_plain_log_only_around_its_cuts(
     assert not report.failed and report.total("events") == report.total("lines") == 20 * 8_000
     assert len(read) > 8 and sum(read) < log.stat().st_size / 4  # 1 MiB blocks: a fifth of each read near its cut
     assert_accounted(ws)
+
+
+def test_a_task_that_fails_mid_run_keeps_none_of_its_files(tmp_path: Path) -> None:
+    """A run of chunks is one task: when a later chunk fails, the files of the chunks parsed before it go too."""
+    from filterlog.ingest.chunks import Chunk
+    from filterlog.ingest.distributed import FileWork, parse_chunks
+    from filterlog.ingest.squid import SquidNative
+
+    ws = _workspace(tmp_path / "ws")
+    log = tmp_path / "access.log"
+    text = (SAMPLES / "squid-native.log").read_bytes()
+    log.write_bytes(text)
+    lines = text.count(b"\n")
+    work = FileWork(str(log), "access.log", SquidNative, "Europe/London", "0" * 64, str(ws.root), "abc", False)
+    whole = Chunk(0, 0, len(text), 1, lines, True)
+    assert [p.events for p in parse_chunks(work, [whole])] == [lines]  # it parses, and writes
+    tmp = sorted(ws.root.rglob("*.tmp"))
+    assert tmp
+    for path in tmp:
+        path.unlink()
+    beyond = Chunk(1, len(text), len(text) + 100, lines + 1, 2, True)  # the file shrank after it was cut
+    with pytest.raises(Exception, match="file shrank while being read"):
+        parse_chunks(work, [whole, beyond])
+    assert not list(ws.root.rglob("*.tmp"))
 
 
 def test_local_workers_keep_glibc_malloc_defaults(client: distributed.Client) -> None:

@@ -81,6 +81,36 @@ def cut(
             yield Chunk(number, prev, size, line, 1, False)
 
 
+CHUNKS_PER_TASK = 4
+"""Chunks one task parses in turn (a block's memory at a time): 64 MB of text in the default 16 MB blocks.
+Every task costs the scheduler and the client a few milliseconds whatever its size, and on one
+machine they share the cores with the workers: 10M lines on local:2 in 4 alternating triples
+10.99-11.23 -> 10.05-10.42 s, the client's CPU 1.7-1.8 -> 1.1-1.5 s; local:1 unchanged."""
+
+
+def tasks(
+    chunks: Iterator[Chunk], end: int, block: int, workers: int, most: int = CHUNKS_PER_TASK
+) -> Iterator[list[Chunk]]:
+    """Consecutive chunks in runs of up to ``most``, one task each, shorter towards the file's ``end``.
+
+    A run starting ``left`` blocks before the end takes at most a quarter of
+    them per worker, so a file ends in short tasks that the workers finish
+    together, not in one long task that leaves the others idle.
+    """
+    run: list[Chunk] = []
+    size = 1
+    for chunk in chunks:
+        if not run:
+            left = -(-(end - chunk.lo) // block)
+            size = max(1, min(most, left // (2 * workers)))
+        run.append(chunk)
+        if len(run) == size:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
 class _File:
     """Small reads of one plain file: newlines near an offset, and line numbers by the newline table."""
 

@@ -16,7 +16,9 @@ speed it can hash. A worker hashes each file before its turn (the next ones
 while this one is read), counting a plain file's newlines per 256 KiB in the
 same pass. A plain file read by a reader without header state goes out in
 chunks, cut at newlines and numbered from that table (chunks.py), so every
-chunk knows its first line number exactly. A compressed file, or one read
+chunk knows its first line number exactly; a task parses a run of a few
+consecutive chunks (``chunks.tasks``), since every task costs the scheduler
+and this process the same few milliseconds. A compressed file, or one read
 by a header-driven reader (W3C, Zscaler CSV: their ``prime`` is their own),
 goes out whole, as one task that streams it as the in-process engine does.
 Several files are in flight at once; a file that might continue, or repeat,
@@ -42,7 +44,7 @@ from ..errors import FilterlogError
 from ..parts import PartWriter
 from ..workspace import Workspace
 from .base import Reader
-from .chunks import Chunk, cut
+from .chunks import Chunk, cut, tasks
 from .pipeline import FileResult, Hashed, Plan, failure, finish, head_digest, measure, open_file
 from .source import Block, Source, done_with, sha256_file
 from .stream import Job, Progress, Resume, Tally, held_back, parse_block, prefix, quarantine_rows, stream
@@ -122,6 +124,20 @@ def parse_chunk(work: FileWork, chunk: Chunk) -> Piece:
         raise _portable(exc, work) from None
 
 
+def parse_chunks(work: FileWork, chunks: list[Chunk]) -> list[Piece]:
+    """Parse consecutive chunks of a file in turn, each as ``parse_chunk`` (a Dask task); on failure none is kept."""
+    pieces: list[Piece] = []
+    try:
+        for chunk in chunks:
+            pieces.append(parse_chunk(work, chunk))
+    except BaseException:
+        for piece in pieces:
+            for tmp, _ in piece.parts:
+                Path(tmp).unlink(missing_ok=True)
+        raise
+    return pieces
+
+
 def stream_file(work: FileWork, start: tuple[int, int, bool], block_size: int, limit: int | None) -> Streamed:
     """Read a whole file as the in-process engine does, from ``start`` (offset, first line, mid line)."""
     writer = PartWriter(work.root, work.ingest_id)
@@ -175,8 +191,8 @@ class _Run:
 
     plan: Plan
     work: FileWork
-    tasks: Iterator[Chunk | None]
-    """The chunks to send, or one None: the file is read whole by one task."""
+    tasks: Iterator[list[Chunk] | None]
+    """The runs of chunks to send (``chunks.tasks``), or one None: the file is read whole by one task."""
     futures: deque[Future] = field(default_factory=deque)
     tally: Tally = field(default_factory=Tally)
     more: bool = True
@@ -238,7 +254,9 @@ def ingest_files(
                 except Exception as exc:
                     queue.append(failure(path, exc))
                     continue
-                queue.append(plan if isinstance(plan, FileResult) else _start(plan, cfg, root, progress))
+                queue.append(
+                    plan if isinstance(plan, FileResult) else _start(plan, cfg, root, progress, workers(client))
+                )
             while queue and (isinstance(queue[0], FileResult) or queue[0].result is not None):
                 done = queue.popleft()
                 yield done if isinstance(done, FileResult) else done.result  # type: ignore[misc]
@@ -298,7 +316,7 @@ def _collides(file: Hashed, queue: deque[_Run | FileResult]) -> bool:
     return any(r.plan.file.sha == file.sha or r.plan.head_sha == digest for r in active)
 
 
-def _start(plan: Plan, cfg: Config, root: str, progress: Progress | None) -> _Run:
+def _start(plan: Plan, cfg: Config, root: str, progress: Progress | None, n_workers: int) -> _Run:
     file, start = plan.file, plan.start
     work = FileWork(
         str(file.path.absolute()), str(file.path), plan.cls, cfg.site.timezone, file.sha, root,
@@ -308,17 +326,20 @@ def _start(plan: Plan, cfg: Config, root: str, progress: Progress | None) -> _Ru
     if file.plain and not stateful:
         assert file.newlines is not None  # counted with the hash, on a worker
         where = (start.offset, start.first_line, start.mid_line)
-        tasks: Iterator[Chunk | None] = cut(file.path, file.newlines, file.size, where, cfg.ingest.block_mb << 20)
+        block = cfg.ingest.block_mb << 20
+        runs: Iterator[list[Chunk] | None] = tasks(
+            cut(file.path, file.newlines, file.size, where, block), file.size, block, n_workers
+        )
     else:
-        tasks = iter([None])
+        runs = iter([None])
     tally = Tally(complete_bytes=start.offset, end_line=start.first_line - 1)
-    return _Run(plan, work, tasks, tally=tally, progress=progress)
+    return _Run(plan, work, runs, tally=tally, progress=progress)
 
 
 def _submit(client: Client, run: _Run, cfg: Config) -> None:
     """Send the run's next task; close the run when it has none left, fail it when it could not cut one."""
     try:
-        chunk = next(run.tasks)
+        chunks = next(run.tasks)
     except StopIteration:
         run.more = False
         if not run.futures:
@@ -328,9 +349,9 @@ def _submit(client: Client, run: _Run, cfg: Config) -> None:
         run.more = False
         _fail(run, exc)
         return
-    key = f"filterlog-ingest-{run.work.ingest_id}-{chunk.number if chunk else 'file'}"
-    if chunk is not None:
-        run.futures.append(client.submit(parse_chunk, run.work, chunk, key=key, pure=False))
+    key = f"filterlog-ingest-{run.work.ingest_id}-{chunks[0].number if chunks else 'file'}"
+    if chunks is not None:
+        run.futures.append(client.submit(parse_chunks, run.work, chunks, key=key, pure=False))
     else:
         file, start = run.plan.file, run.plan.start
         where = (start.offset, start.first_line, start.mid_line)
@@ -354,13 +375,21 @@ def _step(run: _Run) -> None:
         _close(run)
 
 
-def _take(run: _Run, got: Piece | Streamed) -> None:
-    """Count one result in file order, as ``stream`` does for a block parsed in-process."""
-    writer, tally = run.plan.writer, run.tally
-    writer.adopt(got.parts)
+def _take(run: _Run, got: list[Piece] | Streamed) -> None:
+    """Take in one task's result: its files first (a failure must find them), then each chunk in order."""
     if isinstance(got, Streamed):
+        run.plan.writer.adopt(got.parts)
         run.tally, run.content_sha = got.tally, got.content_sha
         return
+    for piece in got:
+        run.plan.writer.adopt(piece.parts)
+    for piece in got:
+        _count(run, piece)
+
+
+def _count(run: _Run, got: Piece) -> None:
+    """Count one parsed chunk in file order, as ``stream`` does for a block parsed in-process."""
+    writer, tally = run.plan.writer, run.tally
     chunk = got.chunk
     _advance(run, chunk.hi - chunk.lo)
     if got.held:
@@ -389,7 +418,9 @@ def _fail(run: _Run, exc: Exception) -> None:
     """Wait for the file's other tasks (they write files), then throw away everything it wrote."""
     for future in run.futures:
         try:
-            run.plan.writer.adopt(future.result().parts)
+            got = future.result()
+            for piece in got if isinstance(got, list) else [got]:
+                run.plan.writer.adopt(piece.parts)
         except Exception:  # noqa: S112 - the first failure is the one reported
             continue
     run.futures.clear()
