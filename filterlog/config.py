@@ -37,6 +37,7 @@ groups = ""                    # CSV: user,group   (e.g. staff, year7)
 
 [ingest]
 block_mb = 16                  # text parsed per step; memory grows with this, not with file size
+file_rows = 200000             # events gathered into one events file: detect reads larger files faster
 settle_seconds = 60            # a last line without newline in a file changed this recently is still
                                # being written: it is left for the next run rather than stored cut short
 
@@ -114,12 +115,20 @@ class Ingest:
     """How ingest trades memory for speed."""
 
     block_mb: int = 16
+    file_rows: int = 200_000
+    """Events gathered from consecutive blocks into one events file (``ingest.gather``)."""
     settle_seconds: int = 60
     """A file modified less than this long ago may end in a half-written line."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.block_mb <= 1024:
             raise ConfigError("[ingest] block_mb must be between 1 and 1024")
+        if (
+            isinstance(self.file_rows, bool)
+            or not isinstance(self.file_rows, int)
+            or not 1 <= self.file_rows <= 1 << 26
+        ):
+            raise ConfigError("[ingest] file_rows must be a whole number between 1 and 67108864")
         if self.settle_seconds < 0:
             raise ConfigError("[ingest] settle_seconds must not be negative")
 

@@ -78,6 +78,7 @@ def ref(tmp_path_factory: pytest.TempPathFactory) -> Reference:
         DEFAULT_TOML.replace('ip_map = ""', f"ip_map = {json.dumps(str(first.ip_map))}", 1)
         .replace('groups = ""', f"groups = {json.dumps(str(first.groups))}", 1)
         .replace("block_mb = 16", "block_mb = 1", 1)
+        .replace("file_rows = 200000", "file_rows = 1", 1)  # a file per block: many points to be killed at
     )
     assert "block_mb = 1" in config
     r = Reference([first.log, log2], config, EVENT_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(),

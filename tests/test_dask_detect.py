@@ -54,7 +54,8 @@ def test_cluster_spills_a_large_day_in_parts(demo_day, client, tmp_path: Path) -
     ws = Workspace(tmp_path / "ws")
     ws.create()
     config = (demo_day.workspace / "filterlog.toml").read_text(encoding="utf-8")
-    ws.config_path.write_text(config.replace("block_mb = 16", "block_mb = 1", 1), encoding="utf-8")
+    config = config.replace("block_mb = 16", "block_mb = 1", 1).replace("file_rows = 200000", "file_rows = 1", 1)
+    ws.config_path.write_text(config, encoding="utf-8")
     ingest(ws, [demo_day.day.log])
     src = dayread.source(ws, ws.event_dates()[0], MARGIN)
     assert buckets.spill_parts(src, cluster.workers(client)) == 2

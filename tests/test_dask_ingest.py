@@ -30,11 +30,12 @@ def client() -> Iterator[distributed.Client]:
 
 
 def _workspace(root: Path) -> Workspace:
-    """A workspace that reads in 1 MiB blocks, so a few MB make several chunks."""
+    """A workspace that reads in 1 MiB blocks, so a few MB make several chunks, and gathers a few into a file."""
     ws = Workspace(root).create()
     text = ws.config_path.read_text(encoding="utf-8")
-    assert "block_mb = 16" in text
-    ws.config_path.write_text(text.replace("block_mb = 16", "block_mb = 1", 1), encoding="utf-8")
+    assert "block_mb = 16" in text and "file_rows = 200000" in text
+    text = text.replace("block_mb = 16", "block_mb = 1", 1).replace("file_rows = 200000", "file_rows = 20000", 1)
+    ws.config_path.write_text(text, encoding="utf-8")
     return ws
 
 
@@ -92,9 +93,10 @@ def test_cluster_ingest_equals_in_process(tmp_path: Path, client: distributed.Cl
     assert not second.failed and first.total("events") > 119_000
     assert first.total("quarantined") >= 6
     assert any("left for the next run" in f.message for f in second.files)
-    assert {f.split("-")[1] for f in os.listdir(next((tmp_path / "there" / "events").iterdir()))} >= {
-        "00000.parquet", "00003.parquet"
-    }  # fmt: skip
+    for ws in (here, there):  # the big log's 16 blocks of some 8,000 events, in files of 20,000 or more
+        (big,) = [r.ingest_id for r in ws.manifest() if r.path.endswith("big.log")]
+        names = [f.name.split("-")[1] for f in ws.events_dir.rglob(f"{big}-*.parquet")]
+        assert "00000.parquet" in names and 4 <= len(names) <= 12, names
     _same(here, there)
 
     big = next(p for p in logs if p.name == "big.log")  # the log grows: its held line is finished, more follow
@@ -168,11 +170,14 @@ def test_the_client_reads_a_plain_log_only_around_its_cuts(
     assert_accounted(ws)
 
 
-def test_a_task_that_fails_mid_run_keeps_none_of_its_files(tmp_path: Path) -> None:
+def test_a_task_that_fails_mid_run_keeps_none_of_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A run of chunks is one task: when a later chunk fails, the files of the chunks parsed before it go too."""
+    from filterlog.ingest import gather
     from filterlog.ingest.chunks import Chunk
     from filterlog.ingest.distributed import FileWork, parse_chunks
     from filterlog.ingest.squid import SquidNative
+
+    monkeypatch.setattr(gather, "FILE_ROWS", 1)  # every chunk's events are written as soon as it is parsed
 
     ws = _workspace(tmp_path / "ws")
     log = tmp_path / "access.log"

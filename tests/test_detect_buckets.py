@@ -195,7 +195,8 @@ def many_files(demo_day, tmp_path_factory) -> Workspace:
     ws.create()
     config = (demo_day.workspace / "filterlog.toml").read_text(encoding="utf-8")
     assert "block_mb = 16" in config
-    ws.config_path.write_text(config.replace("block_mb = 16", "block_mb = 1", 1), encoding="utf-8")
+    config = config.replace("block_mb = 16", "block_mb = 1", 1).replace("file_rows = 200000", "file_rows = 1", 1)
+    ws.config_path.write_text(config, encoding="utf-8")
     ingest(ws, [demo_day.day.log])
     return ws
 

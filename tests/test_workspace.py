@@ -88,7 +88,10 @@ def test_blocks_parsed_before_the_hash_are_written_with_it(ws: Workspace, tmp_pa
     """A file of many blocks, parsed while it is still hashed: every block is written once the hash is in."""
     _slow_hash(monkeypatch)
     ws.create()
-    ws.config_path.write_text(ws.config_path.read_text(encoding="utf-8").replace("block_mb = 16", "block_mb = 1"))
+    config = ws.config_path.read_text(encoding="utf-8")
+    ws.config_path.write_text(
+        config.replace("block_mb = 16", "block_mb = 1").replace("file_rows = 200000", "file_rows = 1")
+    )
     start = datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp()
     log = tmp_path / "big.log"
     log.write_bytes(

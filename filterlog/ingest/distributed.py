@@ -45,6 +45,7 @@ from ..parts import PartWriter
 from ..workspace import Workspace
 from .base import Reader
 from .chunks import Chunk, cut, tasks
+from .gather import EventFiles
 from .pipeline import FileResult, Hashed, Plan, failure, finish, head_digest, measure, open_file
 from .source import Block, Source, done_with, sha256_file
 from .stream import Job, Progress, Resume, Tally, held_back, parse_block, prefix, quarantine_rows, stream
@@ -71,6 +72,8 @@ class FileWork:
     """The workspace directory, absolute."""
     ingest_id: str
     hold_fragment: bool
+    file_rows: int | None = None
+    """Events gathered into one events file (default ``gather.FILE_ROWS``)."""
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Piece:
     held: bool
     """An unterminated last line left for the next run: nothing counted, nothing written."""
     parts: list[tuple[str, str]]
+    """The files a task wrote, on the last piece of its run (they gather the run's chunks)."""
 
 
 @dataclass
@@ -98,44 +102,47 @@ class Streamed:
     parts: list[tuple[str, str]]
 
 
-def parse_chunk(work: FileWork, chunk: Chunk) -> Piece:
-    """Parse one chunk and write its events (a Dask task)."""
+def parse_chunks(work: FileWork, chunks: list[Chunk]) -> list[Piece]:
+    """Parse consecutive chunks of a file in turn and write their events (a Dask task); on failure none is kept.
+
+    Their events are gathered into files as in-process (``gather.EventFiles``),
+    within the run; the last piece carries the files written.
+    """
     writer = PartWriter(work.root, work.ingest_id)
     try:
-        data = bytearray(chunk.hi - chunk.lo)  # the reader's own, as in-process blocks are
-        with open(work.path, "rb") as f:
-            f.seek(chunk.lo)
-            got = f.readinto(data)
-            done_with(work.path, f.fileno(), chunk.lo, chunk.hi - chunk.lo)
-        if got != chunk.hi - chunk.lo:
-            raise FilterlogError(f"{work.name}: file shrank while being read (truncated or rotated in place?)")
-        text = data if chunk.terminated else data + b"\n"
-        block = Block(text, chunk.first_line, chunk.lines, chunk.hi, chunk.terminated)
-        reader = work.reader(timezone=work.tz)
-        block, parsed, span = parse_block(reader, writer, work.sha, work.tz, work.hold_fragment, chunk.number, block)
-        held = held_back(block, parsed, work.hold_fragment)
-        rows = quarantine_rows(block, parsed, work.sha, work.name) if parsed.bad_lines and not held else None
-        return Piece(
-            chunk, parsed.events.num_rows, parsed.skipped, parsed.repaired, len(parsed.bad_lines), rows, span, held,
-            writer.parts,
-        )  # fmt: skip
+        files = EventFiles(writer, rows=work.file_rows)
+        pieces = []
+        for chunk in chunks:
+            piece, days = _parse_chunk(work, chunk)
+            files.add(chunk.number, days)
+            pieces.append(piece)
+        files.close()
+        pieces[-1].parts = writer.parts
+        return pieces
     except BaseException as exc:
         writer.discard()
         raise _portable(exc, work) from None
 
 
-def parse_chunks(work: FileWork, chunks: list[Chunk]) -> list[Piece]:
-    """Parse consecutive chunks of a file in turn, each as ``parse_chunk`` (a Dask task); on failure none is kept."""
-    pieces: list[Piece] = []
-    try:
-        for chunk in chunks:
-            pieces.append(parse_chunk(work, chunk))
-    except BaseException:
-        for piece in pieces:
-            for tmp, _ in piece.parts:
-                Path(tmp).unlink(missing_ok=True)
-        raise
-    return pieces
+def _parse_chunk(work: FileWork, chunk: Chunk) -> tuple[Piece, list[tuple[str, pa.Table]]]:
+    """Read and parse one chunk: its counts and rejected lines, and its events per local date."""
+    data = bytearray(chunk.hi - chunk.lo)  # the reader's own, as in-process blocks are
+    with open(work.path, "rb") as f:
+        f.seek(chunk.lo)
+        got = f.readinto(data)
+        done_with(work.path, f.fileno(), chunk.lo, chunk.hi - chunk.lo)
+    if got != chunk.hi - chunk.lo:
+        raise FilterlogError(f"{work.name}: file shrank while being read (truncated or rotated in place?)")
+    text = data if chunk.terminated else data + b"\n"
+    block = Block(text, chunk.first_line, chunk.lines, chunk.hi, chunk.terminated)
+    reader = work.reader(timezone=work.tz)
+    block, parsed, span, days = parse_block(reader, work.sha, work.tz, work.hold_fragment, block)
+    held = held_back(block, parsed, work.hold_fragment)
+    rows = quarantine_rows(block, parsed, work.sha, work.name) if parsed.bad_lines and not held else None
+    piece = Piece(
+        chunk, parsed.events.num_rows, parsed.skipped, parsed.repaired, len(parsed.bad_lines), rows, span, held, []
+    )  # fmt: skip
+    return piece, days
 
 
 def stream_file(work: FileWork, start: tuple[int, int, bool], block_size: int, limit: int | None) -> Streamed:
@@ -152,6 +159,7 @@ def stream_file(work: FileWork, start: tuple[int, int, bool], block_size: int, l
         job = Job(
             src, reader, writer, work.sha, work.tz, block_size, 1, Resume(offset, first_line, hasher, mid_line),
             hash_content=not plain, limit=limit, hold_fragment=work.hold_fragment, name=work.name,
+            file_rows=work.file_rows,
         )  # fmt: skip
         tally = stream(job)
         done_with(work.path, length=limit or 0)
@@ -320,7 +328,7 @@ def _start(plan: Plan, cfg: Config, root: str, progress: Progress | None, n_work
     file, start = plan.file, plan.start
     work = FileWork(
         str(file.path.absolute()), str(file.path), plan.cls, cfg.site.timezone, file.sha, root,
-        plan.writer.ingest_id, plan.hold_fragment,
+        plan.writer.ingest_id, plan.hold_fragment, cfg.ingest.file_rows,
     )  # fmt: skip
     stateful = type(plan.reader).prime is not Reader.prime  # header state carries from block to block
     if file.plain and not stateful:

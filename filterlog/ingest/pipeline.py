@@ -327,6 +327,7 @@ def _ingest_file(
         limit=file.size if file.plain else None,
         hold_fragment=plan.hold_fragment,
         progress=progress,
+        file_rows=cfg.ingest.file_rows,
     )
     try:
         tally = stream(job)
