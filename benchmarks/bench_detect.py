@@ -26,7 +26,8 @@ def _layout_key() -> str:
 
     src = Path(filterlog.__file__).parent
     h = hashlib.sha256()
-    for path in [*sorted((src / "demo").glob("*.py")), src / "parts.py", src / "schema.py", src / "config.py"]:
+    decide = [src / "parts.py", src / "schema.py", src / "config.py", src / "ingest" / "gather.py"]
+    for path in [*sorted((src / "demo").glob("*.py")), *decide]:
         h.update(path.read_bytes())
     return h.hexdigest()[:10]
 
