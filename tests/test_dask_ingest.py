@@ -174,8 +174,8 @@ def test_a_task_that_fails_mid_run_keeps_none_of_its_files(tmp_path: Path, monke
     """A run of chunks is one task: when a later chunk fails, the files of the chunks parsed before it go too."""
     from filterlog.ingest import gather
     from filterlog.ingest.chunks import Chunk
-    from filterlog.ingest.distributed import FileWork, parse_chunks
     from filterlog.ingest.squid import SquidNative
+    from filterlog.ingest.worker import FileWork, parse_chunks
 
     monkeypatch.setattr(gather, "FILE_ROWS", 1)  # every chunk's events are written as soon as it is parsed
 
