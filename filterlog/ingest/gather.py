@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from ..config import Ingest
 from ..parts import PartWriter
 
-FILE_ROWS = 200_000
-"""Rows gathered into one events file (``[ingest] file_rows``): four default blocks of demo lines.
+FILE_ROWS = Ingest().file_rows
+"""Rows gathered into one events file (the default of ``[ingest] file_rows``): four blocks of demo lines.
 10M demo lines ingested then judged, 3 alternating pairs: detect 6.62-7.42 -> 5.57-6.16 s, user
 CPU 8.3-9.4 -> 7.1-7.6 s; ingest as fast, its peak RSS 530 -> 735-775 MB (64 MB blocks gave files
 as large at 1.0 GB)."""
