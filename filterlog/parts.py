@@ -48,8 +48,9 @@ a hundredth, ``bytes_in`` the same. ``duration_ms`` stays plain: as differences 
 class PartWriter:
     """Writes one ingest's events and quarantine to temporary files, for an IngestWriter to move in.
 
-    Events go to ``events/date=D/<ingest_id>-<block>.parquet``: one file per block
-    and local date, so parsing threads can each write their own file in parallel.
+    Events go to ``events/date=D/<ingest_id>-<block>.parquet``: one file per run of
+    consecutive blocks and local date (``ingest.gather``), named by its first block,
+    so parsing threads can each write their own file in parallel.
     Holds no database: a Dask worker writes parts with one of its own, and the
     client's IngestWriter adopts them (``adopt``) to commit or abort them.
     """
@@ -76,7 +77,7 @@ class PartWriter:
         return tmp
 
     def write_events(self, day: str, block: int, events: pa.Table) -> None:
-        """Write one block's events of one local date (``YYYY-MM-DD``); safe from any thread."""
+        """Write the events of one local date (``YYYY-MM-DD``) from ``block`` on; safe from any thread."""
         final = self.root / "events" / f"date={day}" / f"{self.ingest_id}-{block:05d}.parquet"
         pq.write_table(
             events,
