@@ -241,14 +241,17 @@ def _step(run: _Run) -> None:
 
 def _take(run: _Run, got: list[Piece] | Streamed) -> None:
     """Take in one task's result: its files first (a failure must find them), then each chunk in order."""
+    run.plan.writer.adopt(_written(got))
     if isinstance(got, Streamed):
-        run.plan.writer.adopt(got.parts)
         run.tally, run.content_sha = got.tally, got.content_sha
         return
     for piece in got:
-        run.plan.writer.adopt(piece.parts)
-    for piece in got:
         _count(run, piece)
+
+
+def _written(got: list[Piece] | Streamed) -> list[tuple[str, str]]:
+    """The files one task wrote: a streamed file's, or those of a run of chunks."""
+    return got.parts if isinstance(got, Streamed) else [part for piece in got for part in piece.parts]
 
 
 def _count(run: _Run, got: Piece) -> None:
@@ -282,9 +285,7 @@ def _fail(run: _Run, exc: Exception) -> None:
     """Wait for the file's other tasks (they write files), then throw away everything it wrote."""
     for future in run.futures:
         try:
-            got = future.result()
-            for piece in got if isinstance(got, list) else [got]:
-                run.plan.writer.adopt(piece.parts)
+            run.plan.writer.adopt(_written(future.result()))
         except Exception:  # noqa: S112 - the first failure is the one reported
             continue
     run.futures.clear()

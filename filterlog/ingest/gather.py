@@ -36,7 +36,6 @@ class _Waiting:
     first: int
     """The number of the first block whose events are here: the file's name."""
     tables: list[pa.Table] = field(default_factory=list)
-    rows: int = 0
 
 
 class EventFiles:
@@ -59,8 +58,7 @@ class EventFiles:
         for day, events in days:
             held = self.waiting.setdefault(day, _Waiting(number))
             held.tables.append(events)
-            held.rows += events.num_rows
-            if held.rows >= self.rows:
+            if sum(t.num_rows for t in held.tables) >= self.rows:
                 del self.waiting[day]
                 self._write(day, held)
 
