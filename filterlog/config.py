@@ -44,7 +44,9 @@ settle_seconds = 60            # a last line without newline in a file changed t
 [detect]
 memory_gb = 2                  # detect stays well under this: a day too large for it is judged in
                                # buckets of people, spilled to disk first (slower). Each GB judges
-                               # 1.25M events at once (a 10M-event day whole needs 8; it peaks near 3)
+                               # 1.25M events at once (a 10M-event day whole needs 8; it peaks near 3).
+                               # The workers of --scheduler local:N share it; a running cluster's
+                               # workers have it each
 
 # Any rule's thresholds can be overridden, e.g.
 # [rules.repeated-blocked]

@@ -68,11 +68,32 @@ def test_cluster_spills_a_large_day_in_parts(demo_day, client, tmp_path: Path) -
     assert store.read(ws).equals(whole)
 
 
+def test_a_local_clusters_workers_share_the_memory_budget(demo_day, client, tmp_path: Path) -> None:
+    """``[detect] memory_gb`` is the machine's: two local workers judge side by side, so each gets half.
+
+    0.04 GB judges 50,000 events at once: the demo day's 40,000 whole in this process,
+    in buckets of 25,000 on ``local:2``. The findings are the same.
+    """
+    assert (cluster.sharing(client), cluster.sharing(None)) == (2, 1)
+    whole = store.read(Workspace(demo_day.workspace))
+    ws = _copy(demo_day.workspace, tmp_path / "ws")
+    config = ws.config_path.read_text(encoding="utf-8")
+    ws.config_path.write_text(config.replace("memory_gb = 2 ", "memory_gb = 0.04 ", 1), encoding="utf-8")
+    assert ws.config.detect.memory_gb == 0.04
+    with ws.lock():
+        here = detect(ws)
+        there = detect(ws, client=client)
+    assert "spill" not in here.seconds
+    assert "spill" in there.seconds
+    assert store.read(ws).equals(whole)
+
+
 def test_cli_scheduler_local_judges_large_days_in_buckets(demo_day, tmp_path: Path, monkeypatch) -> None:
     whole = store.read(Workspace(demo_day.workspace))
     ws = _copy(demo_day.workspace, tmp_path / "ws")
     store.write_day(ws, ws.event_dates()[0], whole.slice(0, 0))
-    monkeypatch.setattr(buckets, "BUCKET_ROWS", 10_000)  # the demo day's 40,000 events: four buckets
+    # 20,000 events at once, 10,000 for each of two local workers: the demo day's 40,000 in four buckets
+    monkeypatch.setattr(buckets, "BUCKET_ROWS", 20_000)
     chosen = []
     split = buckets.buckets_for
     monkeypatch.setattr(buckets, "buckets_for", lambda *args: chosen.append(split(*args)) or chosen[-1])

@@ -201,11 +201,15 @@ def many_files(demo_day, tmp_path_factory) -> Workspace:
     return ws
 
 
-@pytest.mark.parametrize(("parts", "piece_rows"), [(1, None), (2, None), (3, None), (1, 1), (2, 1)])
+@pytest.mark.parametrize(
+    ("parts", "piece_rows", "threads"), [(1, None, 2), (2, None, 2), (3, None, 2), (1, 1, 2), (2, 1, 2), (2, None, 1)]
+)
 def test_spilled_buckets_hold_each_row_once_in_order(
-    many_files: Workspace, tmp_path: Path, monkeypatch, parts: int, piece_rows: int | None
+    many_files: Workspace, tmp_path: Path, monkeypatch, parts: int, piece_rows: int | None, threads: int
 ) -> None:
     """Spilled whole, or in consecutive parts side by side (as Dask workers do), a bucket reads back the same.
+
+    Also with one thread per part, as the workers of a local cluster spill.
 
     By default a bucket's rows of each part are gathered into one piece: one file and one chunk per part.
     ``piece_rows`` 1: every events file's rows are written as they are cut, a file per events file and bucket
@@ -220,7 +224,7 @@ def test_spilled_buckets_hold_each_row_once_in_order(
     folder.mkdir()
     assert len(src.own) > 3 and ip_map is not None
     assert buckets.spill_parts(src, parts) == parts
-    per_part = [buckets.spill(src, 3, str(folder), ip_map, part, parts) for part in reversed(range(parts))]
+    per_part = [buckets.spill(src, 3, str(folder), ip_map, part, parts, threads) for part in reversed(range(parts))]
     rows = [sum(counts) for counts in zip(*per_part, strict=True)]
     whole = dayread.load(src)
     assert sum(rows) == whole.num_rows

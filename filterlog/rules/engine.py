@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import findings as store
-from ..cluster import workers
+from ..cluster import sharing, workers
 from ..config import Config
 from ..enrich.events import Categoriser, Enricher
 from ..errors import ConfigError
@@ -154,7 +154,8 @@ def detect(
     (``buckets.bucket_rows``) is judged in buckets of people (``buckets``
     forces their number for every date). With a Dask ``client`` the dates
     and buckets are judged on its workers, which must see the workspace at
-    the same path; the findings are the same, and are written here.
+    the same path (the workers of a local cluster share the budget:
+    ``cluster.sharing``); the findings are the same, and are written here.
     """
     config = ws.config
     chosen = select_rules(config, rules)
@@ -164,7 +165,7 @@ def detect(
     for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
         store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
     sources = [_day.source(ws, day, MARGIN) for day in in_range]
-    at_once = _buckets.bucket_rows(config.detect.memory_gb)
+    at_once = _buckets.bucket_rows(config.detect.memory_gb / sharing(client))
     plans = [(src, buckets or _buckets.buckets_for(src.rows, at_once)) for src in sources]
     with _buckets.scratch(ws.root) as folder:
         if client is None:
@@ -271,6 +272,7 @@ def _on_cluster(
 ) -> Iterator[Judged]:
     """Each date's findings, judged on the cluster: one task per ordinary date; a spill task then one per bucket."""
     root = str(ws.root)
+    threads = max(1, _buckets.SPILL_THREADS // sharing(client))  # workers spilling side by side on these cores
     futures: list[list[Future]] = []
     for src, k in plans:
         if k == 1:
@@ -278,7 +280,7 @@ def _on_cluster(
             continue
         where = _day_folder(folder, src.day)
         n = _buckets.spill_parts(src, workers(client))
-        spills = [client.submit(spill_task, root, src, k, where, i, n, pure=False) for i in range(n)]
+        spills = [client.submit(spill_task, root, src, k, where, i, n, threads, pure=False) for i in range(n)]
         futures.append([*spills, *(client.submit(bucket_task, root, src.day, where, b, rule_ids, spills, pure=False)
                                    for b in range(k))])  # fmt: skip
     try:
@@ -316,12 +318,12 @@ def day_task(root: str, src: DaySource, rule_ids: list[str]) -> Judged:
 
 
 def spill_task(
-    root: str, src: DaySource, k: int, folder: str, part: int, parts: int
+    root: str, src: DaySource, k: int, folder: str, part: int, parts: int, threads: int = _buckets.SPILL_THREADS
 ) -> tuple[list[int], dict[str, float]]:
     """Dask task: one part of a large date streamed into ``k`` bucket files; the rows per bucket, and its seconds."""
     enricher, _ = _state(root)
     t0 = _time.perf_counter()
-    rows = _buckets.spill(src, k, folder, enricher.ip_map, part, parts)
+    rows = _buckets.spill(src, k, folder, enricher.ip_map, part, parts, threads)
     return rows, {"spill": _time.perf_counter() - t0}
 
 
