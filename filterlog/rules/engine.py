@@ -165,13 +165,14 @@ def detect(
     for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
         store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
     sources = [_day.source(ws, day, MARGIN) for day in in_range]
-    at_once = _buckets.bucket_rows(config.detect.memory_gb / sharing(client))
+    share = sharing(client)  # the workers of a local cluster judge side by side in this machine's budget
+    at_once = _buckets.bucket_rows(config.detect.memory_gb / share)
     plans = [(src, buckets or _buckets.buckets_for(src.rows, at_once)) for src in sources]
     with _buckets.scratch(ws.root) as folder:
         if client is None:
             judged = _in_process(ws, plans, chosen, folder)
         else:
-            judged = _on_cluster(client, ws, plans, [r.id for r in chosen], folder)
+            judged = _on_cluster(client, ws, plans, [r.id for r in chosen], folder, share)
         try:
             for src, (found, seconds) in zip(sources, judged, strict=True):
                 t0 = _time.perf_counter()
@@ -268,11 +269,14 @@ def _in_process(ws: Workspace, plans: list[tuple[DaySource, int]], rules: list[R
 
 
 def _on_cluster(
-    client: Client, ws: Workspace, plans: list[tuple[DaySource, int]], rule_ids: list[str], folder: Path
+    client: Client, ws: Workspace, plans: list[tuple[DaySource, int]], rule_ids: list[str], folder: Path, share: int
 ) -> Iterator[Judged]:
-    """Each date's findings, judged on the cluster: one task per ordinary date; a spill task then one per bucket."""
+    """Each date's findings, judged on the cluster: one task per ordinary date; a spill task then one per bucket.
+
+    ``share``: how many workers spill side by side on this machine's cores (``cluster.sharing``).
+    """
     root = str(ws.root)
-    threads = max(1, _buckets.SPILL_THREADS // sharing(client))  # workers spilling side by side on these cores
+    threads = max(1, _buckets.SPILL_THREADS // share)
     futures: list[list[Future]] = []
     for src, k in plans:
         if k == 1:
