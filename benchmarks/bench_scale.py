@@ -258,7 +258,7 @@ def table(rows: list[Row]) -> list[str]:
             continue
         i = r.ingests[r.best]
         cells = [_s(i.wall), _s(i.cpu), f"{r.lines / i.wall:,.0f}", f"{i.rss_mb:,.0f} / {i.tree_mb:,.0f}"]
-        d = r.detects[r.best_detect] if r.best_detect >= 0 else (r.detects[0] if r.detects else None)
+        d = r.detects[r.best_detect] if r.detects else None  # all failed: the last, shown as failed
         if d is None:
             cells += ["–", "–", "–"]
         elif d.rc != 0:

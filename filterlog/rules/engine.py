@@ -322,7 +322,7 @@ def day_task(root: str, src: DaySource, rule_ids: list[str]) -> Judged:
 
 
 def spill_task(
-    root: str, src: DaySource, k: int, folder: str, part: int, parts: int, threads: int = _buckets.SPILL_THREADS
+    root: str, src: DaySource, k: int, folder: str, part: int, parts: int, threads: int
 ) -> tuple[list[int], dict[str, float]]:
     """Dask task: one part of a large date streamed into ``k`` bucket files; the rows per bucket, and its seconds."""
     enricher, _ = _state(root)
