@@ -67,6 +67,25 @@ def spread(per_value: pa.Array | np.ndarray, chunk: pa.DictionaryArray) -> np.nd
     return np.take(as_bytes, _raw(codes), mode="clip").view(bool) & _valid(codes)
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array in ascending order: ``np.unique`` by sorting (may be ``values`` itself).
+
+    numpy 2.3 and later answer ``np.unique`` with a hash table, quick for a few
+    distinct values but many times slower than sorting for many: 2.5M row
+    positions took 2.2 s against 0.14 s (numpy 2.4.6). The rules ask for
+    many: row positions, a person's minutes, episodes. Input already
+    increasing, as positions from a mask are, is returned after one pass.
+    """
+    values = np.asarray(values)
+    if len(values) < 2 or bool((values[1:] > values[:-1]).all()):
+        return values
+    ordered = np.sort(values)
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
 def indices(array: pa.DictionaryArray, null: int) -> np.ndarray:
     """A dictionary array's indices as numpy, in their own width, with ``null`` in the null rows.
 

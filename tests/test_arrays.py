@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from filterlog.arrays import bools, indices, masked, spread
+from filterlog.arrays import bools, indices, masked, sorted_distinct, spread
 
 
 @given(hnp.arrays(np.bool_, st.integers(0, 300)))
@@ -35,6 +35,15 @@ def test_masked_is_pa_array_with_a_mask(dtype, kind, data) -> None:
     assert got.null_count == int(null.sum())
     width = got.type.to_pandas_dtype()
     assert (np.frombuffer(got.buffers()[1], width, count=n)[null] == 0).all()  # in range as a dictionary index
+
+
+@given(hnp.arrays(np.int64, st.integers(0, 300), elements=st.integers(-50, 50)), st.booleans())
+def test_sorted_distinct_is_np_unique(values: np.ndarray, presorted: bool) -> None:
+    if presorted:  # the rules' usual input (positions from a mask): already increasing, returned as it is
+        values = np.unique(values)
+    got = sorted_distinct(values)
+    assert got.dtype == values.dtype
+    assert np.array_equal(got, np.unique(values))
 
 
 def test_masked_leaves_read_only_values_alone() -> None:

@@ -59,6 +59,8 @@ def test_take_by_chunk_equals_take_by_filter(sizes: list[int], picks: list[int])
     for name in columns:
         assert by_chunk.column(name).to_pylist() == by_filter.column(name).to_pylist(), name
     assert by_chunk.column("bytes_in").to_pylist() == [int(p) * 10 for p in positions]
+    increasing = np.unique(positions)  # each row once, in order: taken as picked, not indexed again
+    assert ctx.take(increasing, ["bytes_in"]).column("bytes_in").to_pylist() == [int(p) * 10 for p in increasing]
 
 
 @pytest.mark.parametrize("offset", [0, 1, 7, 9])

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import masked
+from ..arrays import masked, sorted_distinct
 from ..ingest.source import Source
 from ..workspace import ManifestRow, Workspace
 from .files import sha256_file
@@ -108,7 +108,7 @@ def fetch(ws: Workspace, source_id: pa.Array | pa.ChunkedArray, source_line: pa.
             continue
         by_path[row.path].append((code, row))
     for path, rows in by_path.items():
-        wanted = np.unique(numbers[np.isin(codes, [code for code, _ in rows])])
+        wanted = sorted_distinct(numbers[np.isin(codes, [code for code, _ in rows])])
         found, verdicts = _read_file(Path(path), [row for _, row in rows], wanted)
         for (code, row), (ok, status) in zip(rows, verdicts, strict=True):
             mine = codes == code
@@ -124,7 +124,7 @@ def fetch(ws: Workspace, source_id: pa.Array | pa.ChunkedArray, source_line: pa.
             lost = np.zeros(n, dtype=bool)
             lost[np.flatnonzero(mine)[missing]] = True
             notes = _put(notes, lost, pa.scalar("line not found in the source file"))
-            check.lines_found = int(len(np.unique(numbers[mine][~missing])))
+            check.lines_found = len(sorted_distinct(numbers[mine][~missing]))
     checks.sort(key=lambda c: (c.path, c.first_line, c.source_id))
     return RawLines(lines, notes, checks)
 

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import sorted_distinct
 from ..enrich.domains import registered_domains
 from . import text
 from .context import STATIC_PATH, Context
@@ -89,7 +90,7 @@ def _persistence(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     # chain attempts of one site no more than a window apart; keep chains holding a qualifying window
     gap = np.diff(ms, prepend=ms[0] if len(ms) else 0)
     chain = np.cumsum((np.diff(key, prepend=-1) != 0) | (gap > window))
-    good = np.unique(chain[enough])
+    good = sorted_distinct(chain[enough])
     chain_of = pd.Series(chain, index=firsts["attempt"].to_numpy())
     member = frame["attempt"].map(chain_of)
     return frame.assign(episode=member)[member.isin(good).to_numpy()]

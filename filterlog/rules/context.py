@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import bools, spread
+from ..arrays import bools, sorted_distinct, spread
 from ..config import Config
 from ..enrich.calendar import local_dates, working_seconds
 from ..enrich.domains import ip_literals
@@ -176,7 +176,7 @@ class Context:
         else by one mask filter (cost by column length), and the small result is indexed.
         """
         positions = np.asarray(positions, dtype=np.int64)
-        distinct = np.unique(positions)
+        distinct = sorted_distinct(positions)
         if len(distinct) * FEW_ROWS < len(self):
             arrays = {name: _pick(self.column(name), distinct) for name in columns}
         else:
@@ -191,8 +191,12 @@ class Context:
             for name in columns:
                 if name in DERIVED:
                     arrays[name] = self.column(name).filter(keep)
-        index = pa.array(np.searchsorted(distinct, positions), pa.int64())
-        return pa.table({name: arrays[name] for name in columns}).take(index) if columns else pa.table({})
+        if not columns:
+            return pa.table({})
+        table = pa.table({name: arrays[name] for name in columns})
+        if distinct is positions:  # the rows asked for, in order, each once: as picked
+            return table
+        return table.take(pa.array(np.searchsorted(distinct, positions), pa.int64()))
 
     def frame(self, rows: np.ndarray | None, columns: Sequence[str]) -> pd.DataFrame:
         """A pandas frame of the chosen rows (boolean mask or positions) and columns, indexed by row position.

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..arrays import sorted_distinct
 from ..enrich.calendar import in_working_hours, minute_of_day
 from . import text
 from .context import Context
@@ -82,7 +83,7 @@ def _active_minutes(frame: pd.DataFrame, key: np.ndarray, groups: int, timezone:
     opening = frame["open_minute"].to_numpy() >= 0
     keys = np.concatenate([key[logged], key[opening]])
     minutes = np.concatenate([minute, frame["open_minute"].to_numpy()[opening]])
-    pairs = np.unique(keys * 1440 + minutes)
+    pairs = sorted_distinct(keys * 1440 + minutes)
     return np.bincount(pairs // 1440, minlength=groups)
 
 
