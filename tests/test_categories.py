@@ -194,6 +194,16 @@ def test_categorise_a_column_matches_lookup_row_by_row(store: Categories) -> Non
     assert encoded.to_pylist() == expected
 
 
+def test_categorise_remembers_hosts_and_answers_the_same(store: Categories, monkeypatch: pytest.MonkeyPatch) -> None:
+    hosts = pa.array([h for h, _ in MATCH_CASES] + [None])
+    first = store.categorise(hosts)[0].to_pylist()
+    assert len(store._known) == len(set(hosts.to_pylist()) - {None})
+    assert store.categorise(hosts)[0].to_pylist() == first  # every host from memory
+    monkeypatch.setattr(cat, "KNOWN_HOSTS", 5)  # full: it starts again, answers unchanged
+    assert store.categorise(pa.array(["www.google.com", "kahoot.it"]))[0].to_pylist() == ["games", "allow"]
+    assert store.categorise(hosts)[0].to_pylist() == first
+
+
 @pytest.mark.parametrize(
     "column",
     [pa.array([], pa.string()), pa.array([None, None], pa.string()), pa.chunked_array([], pa.string())],

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -147,12 +148,18 @@ def _shipped(root: Path) -> tuple[_Table, tuple[ListInfo, ...]]:
     return _Table(h, c, [(cat, source[cat]) for cat in cats]), tuple(infos)
 
 
+KNOWN_HOSTS = 1 << 20
+"""Hosts a store remembers the category of (about 100 MB at most); beyond that it starts again."""
+
+
 class Categories:
     """The category store: shipped lists plus a workspace's imports, searched longest suffix first."""
 
     def __init__(self, tables: list[_Table], infos: list[ListInfo]) -> None:
         """Tables in tie-break order, most trusted first (shipped, then imports newest first)."""
         self.tables, self.infos = tables, infos
+        self._known: dict[str | None, int] = {}
+        self._lock = threading.Lock()  # enrichment's threads share the store
         self.labels: list[tuple[str, str]] = []
         self._remap, self._rank = [], []
         for tier, t in enumerate(tables):
@@ -214,6 +221,22 @@ class Categories:
         best[own[pick]] = label[pick]
         return best
 
+    def _remembered(self, hosts: list[str | None]) -> np.ndarray:
+        """``_best`` of each host as logged, worked out once per host for the life of this store.
+
+        Detect asks again and again for the same hosts: for both halves of
+        every bucket of a day, and each bucket's dictionary holds nearly all of
+        the day's hosts. A day of 20,000 hosts in 4 buckets spent 1.3 s here.
+        """
+        with self._lock:
+            known = self._known
+            new = [h for h in dict.fromkeys(hosts) if h not in known]
+            if new:
+                if len(known) + len(new) > KNOWN_HOSTS:
+                    known.clear()
+                known.update(zip(new, self._best([normalise(h) if h else "" for h in new]).tolist(), strict=True))
+            return np.fromiter((known[h] for h in hosts), np.int64, len(hosts))
+
     def lookup(self, host: str) -> tuple[str, str] | None:
         """(category, source list) for one host, or None if no list covers it."""
         got = int(self._best([normalise(host)])[0])
@@ -224,7 +247,7 @@ class Categories:
         enc = hosts if pa.types.is_dictionary(hosts.type) else pc.dictionary_encode(hosts)
         if isinstance(enc, pa.ChunkedArray):
             enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
-        best = self._best([normalise(h) if h else "" for h in enc.dictionary.to_pylist()])
+        best = self._remembered(enc.dictionary.to_pylist())
         used = np.unique(best[best >= 0])
         idx = indices(enc, len(best))
         out = []
