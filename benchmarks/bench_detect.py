@@ -19,13 +19,15 @@ import sys
 import time
 from pathlib import Path
 
+from inputs import TAIL_SITES
+
 
 def _layout_key() -> str:
     """A digest of what decides the cached workspace's files: the demo day, and how events are stored."""
     import filterlog
 
     src = Path(filterlog.__file__).parent
-    h = hashlib.sha256()
+    h = hashlib.sha256(f"tail={TAIL_SITES}".encode())
     decide = [src / "parts.py", src / "schema.py", src / "config.py", src / "ingest" / "gather.py"]
     for path in [*sorted((src / "demo").glob("*.py")), *decide]:
         h.update(path.read_bytes())
@@ -46,7 +48,7 @@ def prepare(lines: int, seed: int, cache: Path) -> Path:
     for stale in [cache / f"detect-{lines}-{seed}", *cache.glob(f"detect-{lines}-{seed}-*")]:  # older demo or layout
         shutil.rmtree(stale, ignore_errors=True)
     t = time.perf_counter()
-    day = generate_day(root / "logs", lines=lines, seed=seed)
+    day = generate_day(root / "logs", lines=lines, seed=seed, tail_sites=TAIL_SITES)
     ws = Workspace(ws_path).create()
     ws.config_path.write_text(_site_config(day), encoding="utf-8")
     report = ingest(ws, [day.log])

@@ -30,6 +30,9 @@ DAY = date(2026, 11, 23)  # a Monday in term; Europe/London is on UTC then
 TIMEZONE = "Europe/London"
 USERS = 2_000
 HOSTS = 20_000
+TAIL_SITES = 20_000
+"""Small sites the demo day gets beside its two hundred curated hosts (``filterlog.demo.tail``): a real
+day names tens of thousands of hosts, and everything done per distinct host must be measured at that size."""
 BUILTIN_VERSION = 1  # bump when the built-in generator's output changes: invalidates the cache
 
 
@@ -45,8 +48,8 @@ def _demo_generate_day() -> Callable[..., Any] | None:
     return getattr(demo, "generate_day", None)
 
 
-def _files_digest(paths: list[Path]) -> str:
-    h = hashlib.sha256()
+def _files_digest(paths: list[Path], *extra: str) -> str:
+    h = hashlib.sha256("".join(extra).encode())
     for p in paths:
         if p.exists():
             h.update(p.read_bytes())
@@ -63,7 +66,7 @@ def input_file(lines: int, seed: int, cache_dir: Path, generator: str) -> tuple[
         import filterlog
 
         src = Path(filterlog.__file__).parent
-        key = _files_digest(sorted((src / "demo").glob("*.py")))  # a changed generator, a new file
+        key = _files_digest(sorted((src / "demo").glob("*.py")), f"tail={TAIL_SITES}")  # changed generator: new file
         out_dir = cache_dir / f"demo-{lines}-s{seed}-{key}"
         meta = out_dir / "bench-meta.json"
         if not meta.exists():
@@ -94,7 +97,7 @@ def input_file(lines: int, seed: int, cache_dir: Path, generator: str) -> tuple[
 
 
 def _call_generate_day(gen_day: Callable[..., Any], out_dir: Path, lines: int, seed: int) -> Any:
-    wanted = {"lines": lines, "day": DAY, "seed": seed, "users": USERS, "timezone": TIMEZONE}
+    wanted = {"lines": lines, "day": DAY, "seed": seed, "users": USERS, "timezone": TIMEZONE, "tail_sites": TAIL_SITES}
     params = inspect.signature(gen_day).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         wanted = {k: v for k, v in wanted.items() if k in params}

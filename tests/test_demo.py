@@ -10,9 +10,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pytest
 
-from filterlog.demo import MIN_USERS, DemoDay, generate_day
+from filterlog.demo import MIN_USERS, DemoDay, generate_day, tail
+from filterlog.enrich.categories import Categories
 from filterlog.rules.model import RULE_IDS
 
 LONDON = ZoneInfo("Europe/London")
@@ -168,6 +170,22 @@ def test_background_is_misuse_free(medium: DemoDay) -> None:
         if _in_lesson(_local(r)):
             assert not NON_BUSINESS.search(target), (_local(r), target)
         assert int(r["bytes"]) < 200_000_000 or r["ua"].startswith(("Microsoft", "Windows-Update")), target
+
+
+def _hosts(day: DemoDay) -> set[str]:
+    return {r["hostport"].rsplit(":", 1)[0] if r["hostport"] else r["url"].split("/")[2] for r in _lines(day)}
+
+
+def test_a_tail_of_small_sites_adds_hosts_and_nothing_else(small: DemoDay, tmp_path: Path) -> None:
+    tailed = generate_day(tmp_path / "tail", lines=20_000, tail_sites=2_000)
+    names = {tail.name(rank) for rank in range(2_000)}
+    assert len(names) == 2_000
+    visited = _hosts(tailed) & names
+    assert len(visited) > 200 and not _hosts(small) & names
+    category, _ = Categories.load().categorise(pa.array(sorted(visited)))
+    assert category.null_count == len(visited)  # in no list: the tail changes no rule's verdict
+    for made in ("planted", "ip_map", "groups"):  # the same people, the same misuse
+        assert getattr(tailed, made).read_bytes() == getattr(small, made).read_bytes(), made
 
 
 def test_working_hours_in_local_time_during_bst(summer: DemoDay) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import data, people
+from . import data, people, tail
 from .tables import CODE_DIRECT, CODE_INDEX, Tables, cumulative
 
 _REF_LINES_PER_USER = 3_000
@@ -47,8 +47,13 @@ class Day:
     windows_slots: np.ndarray
 
 
-def plan(rng: np.random.Generator, n_lines: int, minute_ms: np.ndarray, pop: people.Population) -> Day:
-    """Spread ``n_lines`` background lines over the minutes of the day, by who is in school."""
+def plan(
+    rng: np.random.Generator, n_lines: int, minute_ms: np.ndarray, pop: people.Population, tail_sites: int = 0
+) -> Day:
+    """Spread ``n_lines`` background lines over the minutes of the day, by who is in school.
+
+    ``tail_sites``: small sites beside the curated ones (``tail``), for benchmarks.
+    """
     staff = pop.slot_staff
     pupil_w = people.curve(data.PUPIL_CURVE) * (~staff).sum()
     staff_w = people.curve(data.STAFF_CURVE) * staff.sum() * 1.6
@@ -63,7 +68,7 @@ def plan(rng: np.random.Generator, n_lines: int, minute_ms: np.ndarray, pop: peo
         p_device=device_w / total,
         lessons=people.lesson_mask(),
         pop=pop,
-        tables=Tables(rng, pop),
+        tables=Tables(rng, pop, data.SITES + tail.sites(tail_sites, data.SITES)),
         byte_scale=min(1.0, _REF_LINES_PER_USER * len(pop.names) / max(n_lines, 1)),
         pupil_slots=pupil_slots,
         pupil_cdf=cumulative(pop.slot_weight[pupil_slots]),

@@ -134,13 +134,16 @@ def generate_day(
     seed: int = 7,
     users: int = 600,
     timezone: str = "Europe/London",
+    tail_sites: int = 0,
 ) -> DemoDay:
     """Write a synthetic school day into ``out_dir``: access.log, ip_map.csv, groups.csv, planted.json.
 
     The log has exactly ``lines`` lines, sorted by time, and the same bytes for the same arguments.
     Working hours are those of the default site config (Mon-Fri 08:30-15:30 local, breaks
     10:30-10:50 and 12:10-13:00); ``day`` should be a weekday for the planted in-lesson
-    behaviours to mean what ``planted.json`` says.
+    behaviours to mean what ``planted.json`` says. ``tail_sites`` adds that many small sites
+    (``tail``): a real day's tens of thousands of hosts, for benchmarks; without them the
+    day has the demo's few hundred.
     """
     if users < MIN_USERS:
         raise ValueError(f"users must be at least {MIN_USERS} (got {users})")
@@ -154,7 +157,7 @@ def generate_day(
     planted, key = planter.plant(pop, minute_ms, seed, day, timezone)
     if lines < len(planted) + 100:
         raise ValueError(f"lines must be at least {len(planted) + 100} (got {lines})")
-    d = background.plan(rng, lines - len(planted), minute_ms, pop)
+    d = background.plan(rng, lines - len(planted), minute_ms, pop, tail_sites)
     cum = np.cumsum(d.counts)
     cuts = np.searchsorted(cum, np.arange(CHUNK_LINES, cum[-1], CHUNK_LINES), side="right") + 1
     bounds = sorted({0, 1440, *[int(c) for c in cuts if c < 1440]})

@@ -56,7 +56,7 @@ def _token(rng: np.random.Generator) -> str:
 class Tables:
     """Every string the background draws from, as pyarrow arrays, indexed by small integers."""
 
-    def __init__(self, rng: np.random.Generator, pop: people.Population) -> None:
+    def __init__(self, rng: np.random.Generator, pop: people.Population, sites: tuple[data.Site, ...]) -> None:
         hosts: dict[str, int] = {}
         tpl: dict[tuple[str, str, str, str], int] = {}
 
@@ -71,7 +71,6 @@ class Tables:
             return tpl.setdefault(t, len(tpl))
 
         self.connect_tpl = tid((":443", "", "connect", "-"))
-        sites = data.SITES
         self.site_work, self.site_free = cumulative([s.work for s in sites]), cumulative([s.free for s in sites])
         self.site_ads = np.array([s.ads for s in sites])
         self.site_pages = _Groups([[hid(h) for h in s.pages] for s in sites])
