@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_properties import native_line
 
-from filterlog.ingest import _compiled
+from filterlog.ingest import _compiled, squid
 from filterlog.ingest.squid import SquidNative
 
 PLAIN = b"1794993302.123    120 10.20.1.15 TCP_MISS/200 15320 GET http://www.bbc.co.uk/ - HIER_DIRECT/1.2.3.4 text/html"
@@ -74,6 +74,36 @@ def _arrow_only(block: bytes) -> tuple[list[dict], list[int], list[str]]:
 @example(PLAIN + b' "http://a/" "Mozilla/5.0 "X11" Gecko"\n')  # a quote inside the agent, past its first word
 def test_compiled_and_arrow_paths_agree(block: bytes) -> None:
     assert _parse(block) == _arrow_only(block)
+
+
+@settings(max_examples=150, deadline=None)
+@given(blocks(), blocks(), blocks(), st.integers(1, 2))
+def test_odd_lines_parsed_alone_between_plain_runs_agree(a: bytes, b: bytes, c: bytes, odd: int) -> None:
+    block = a + b + c  # up to three damaged lines, wherever they fall
+    with patch.object(squid, "PLAIN_RUN", 1), patch.object(squid, "ODD_LINES", odd):  # split at any odd line
+        events, bad, reasons = _parse(block)
+    whole, whole_bad, whole_reasons = _arrow_only(block)
+    assert events == whole
+    assert sorted(zip(bad, reasons, strict=True)) == sorted(zip(whole_bad, whole_reasons, strict=True))
+
+
+def test_a_large_block_with_a_few_cut_lines_keeps_the_plain_ones_on_the_compiled_path() -> None:
+    lines = [PLAIN.replace(b"15320", str(i).encode()) for i in range(2_000)]
+    for at in (300, 301, 1_000, 1_999):
+        lines[at] = lines[at][:57]  # cut short inside the URL
+    block = b"".join(line + b"\n" for line in lines)
+    calls = []
+
+    def counted(buf: np.ndarray, newlines: np.ndarray, quoted: bool):  # noqa: ANN202
+        calls.append(len(newlines))
+        return _ORIGINAL(buf, newlines, quoted)
+
+    with patch.object(_compiled, "squid_native", counted):
+        events, bad, reasons = _parse(block)
+    assert (events, bad, reasons) == _arrow_only(block)
+    assert bad == [301, 302, 1_001, 2_000] and len(events) == 1_996
+    assert [e["bytes_in"] for e in events[:3]] == [0, 1, 2]
+    assert calls[:2] == [2_000, 1_699]  # line 301 split off; 302 is too close to it: the rest went the old way
 
 
 def test_plain_lines_take_the_compiled_path() -> None:
