@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from filterlog.enrich.search import search_terms
+from filterlog.enrich.search import engines, search_terms
 from filterlog.ingest import _url
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
@@ -72,3 +72,11 @@ def test_keystrokes_of_two_people_or_far_apart_stay_separate() -> None:
 def test_empty_and_no_search_columns() -> None:
     assert search_terms(_events([])).to_pylist() == []
     assert search_terms(_events(["https://www.bbc.co.uk/bitesize"])).to_pylist() == [None]
+
+
+def test_engines_name_the_search_engine_of_each_registered_domain() -> None:
+    domains = pa.array(["google.co.uk", "bing.com", None, "", "google", "x.google.com", "duckduckgo.com",
+                        "youtube.com", "ecosia.org", "yahoo.co.jp", "example.org", "googlex.com"])  # fmt: skip
+    got = engines(pa.DictionaryArray.from_arrays(pa.array(range(len(domains)), pa.int32()), domains))
+    assert got.to_pylist() == ["google", "bing", None, None, "google", None, "duckduckgo", "youtube", "ecosia",
+                               "yahoo", None, None]  # fmt: skip

@@ -52,11 +52,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 _SPACE = re.compile(r"\s+")
 
 
-def _engine(domain: str | None) -> str | None:
-    if not domain:
-        return None
-    label = domain.split(".", 1)[0]
-    return label if any(e.engine == label for e in ENDPOINTS) else None
+_ENGINES = pa.array(sorted({e.engine for e in ENDPOINTS}), pa.string())
+
+
+def engines(domains: pa.Array) -> pa.Array:
+    """The search engine a registered domain belongs to (``google`` for google.co.uk), else null.
+
+    In Arrow, not per value in Python: detect asks once per bucket for every
+    distinct domain of the day (19,000 on a 10M-event day of a real web's tail).
+    """
+    label = pc.list_element(pc.split_pattern(pc.cast(domains, pa.string()), ".", max_splits=1), 0)
+    return pc.if_else(pc.is_in(label, value_set=_ENGINES), label, pa.scalar(None, pa.string()))
 
 
 def _decode(raw: str | None) -> str | None:
@@ -81,7 +87,7 @@ def search_terms(events: pa.Table, domains: pa.Array | pa.ChunkedArray | None = 
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
     # the engine per distinct domain, its name per row only for the candidates (not a string per event)
-    names = pa.array([_engine(d) for d in enc.dictionary.to_pylist()], pa.string())
+    names = engines(enc.dictionary)
     candidate = spread(pc.is_valid(names), enc) & np.asarray(pc.is_valid(events.column("query")), dtype=bool)
     codes = np.full(n, -1, dtype=np.int32)  # index into `words`, -1 for no search
     words: list[str | None] = []
