@@ -127,7 +127,7 @@ def measure_steps(log: Path, repeat: int, tmp: Path) -> dict[str, float]:
             buf = np.frombuffer(block, np.uint8)
             newlines = _compiled.positions(buf, 10)
             quoted = names is not _FIELDS
-            totals["split"] += cpu(lambda b=buf, n=newlines, q=quoted: _compiled.squid_native(b, n, q), repeat)
+            totals["split"] += cpu(lambda b=buf, n=newlines, q=quoted: _compiled.squid_native(b, n, q, 0), repeat)
             totals["filterlog parse"] += cpu(lambda b=block, first=line: reader.parse(b, first), repeat)
             events = _with_source(reader.parse(block, line).events, "0" * 64)
             totals["parquet"] += cpu(lambda e=events, k=number: writer.write_events("2026-11-23", k, e), repeat)

@@ -1,8 +1,11 @@
-"""Squid native: the compiled field splitter (``_compiled.squid_native``) against Arrow's CSV reader.
+"""Squid native: the compiled field splitter (``_compiled.squid_native``) against the general path.
 
-The compiled loop takes the blocks whose every line is plain; the rest go to the
-Arrow path it replaced. On any block, parsing with the loop must give what
-parsing without it gives: the same events, the same quarantined lines.
+The compiled loop takes the plain lines of a block; the others, and blocks of
+mostly others, go to the general path (Arrow's CSV reader, one pass per layout).
+On any block, parsing with the loop must give what the general path gives on
+its own: the same events, the same quarantined lines. And the general path
+must read each line by itself, since the odd lines of a block are gathered
+and read without their neighbours.
 """
 
 from __future__ import annotations
@@ -42,15 +45,18 @@ def blocks(draw: st.DrawFn) -> bytes:
 
 def _parse(block: bytes) -> tuple[list[dict], list[int], list[str]]:
     parsed = SquidNative().parse(bytearray(block), 1)
-    events = parsed.events
-    plain = pa.table([c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in events.columns],
-                     names=events.column_names)  # fmt: skip
-    return plain.to_pylist(), list(parsed.bad_lines), list(parsed.bad_reasons)
+    return _plain(parsed.events), list(parsed.bad_lines), list(parsed.bad_reasons)
 
 
-def _refuse(buf: np.ndarray, newlines: np.ndarray, quoted: bool):  # noqa: ANN202
-    """The compiled loop as if it found the first line not plain: the block goes to Arrow."""
-    return 0, *_ORIGINAL(buf[:0], newlines[:0], quoted)[1:]
+def _plain(events: pa.Table) -> list[dict]:
+    """Rows with dictionary columns decoded (the paths build different dictionaries)."""
+    return pa.table([c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in events.columns],
+                    names=events.column_names).to_pylist()  # fmt: skip
+
+
+def _refuse(buf: np.ndarray, newlines: np.ndarray, quoted: bool, most: int):  # noqa: ANN202
+    """The compiled loop as if it found too many lines not plain: the block takes the general path."""
+    return np.arange(most + 1), *_ORIGINAL(buf[:0], newlines[:0], quoted, most)[1:]
 
 
 _ORIGINAL = _compiled.squid_native
@@ -59,6 +65,12 @@ _ORIGINAL = _compiled.squid_native
 def _arrow_only(block: bytes) -> tuple[list[dict], list[int], list[str]]:
     with patch.object(_compiled, "squid_native", _refuse):
         return _parse(block)
+
+
+def _sorted(parsed: tuple[list[dict], list[int], list[str]]) -> tuple[list[dict], list[tuple[int, str]]]:
+    """Events, and quarantined lines in line order (the paths list them in different orders)."""
+    events, bad, reasons = parsed
+    return events, sorted(zip(bad, reasons, strict=True))
 
 
 @settings(max_examples=300, deadline=None)
@@ -72,44 +84,82 @@ def _arrow_only(block: bytes) -> tuple[list[dict], list[int], list[str]]:
 @example(PLAIN.replace(b" - ", b' "bob" ') + b"\n")  # Arrow takes the quotes off a quoted field
 @example(PLAIN.replace(b"www.bbc", b'www.b"c') + b"\n")  # a quote in a field's second eight bytes
 @example(PLAIN + b' "http://a/" "Mozilla/5.0 "X11" Gecko"\n')  # a quote inside the agent, past its first word
-def test_compiled_and_arrow_paths_agree(block: bytes) -> None:
-    assert _parse(block) == _arrow_only(block)
+def test_compiled_and_general_paths_agree(block: bytes) -> None:
+    assert _sorted(_parse(block)) == _sorted(_arrow_only(block))
 
 
 @settings(max_examples=150, deadline=None)
-@given(blocks(), blocks(), blocks(), st.integers(1, 2))
-def test_odd_lines_parsed_alone_between_plain_runs_agree(a: bytes, b: bytes, c: bytes, odd: int) -> None:
-    block = a + b + c  # up to three damaged lines, wherever they fall
-    with patch.object(squid, "PLAIN_RUN", 1), patch.object(squid, "ODD_LINES", odd):  # split at any odd line
+@given(blocks())
+@example(PLAIN + b' "" "";"\n')  # a stray quote: read raw, alone or among quoted lines
+def test_the_general_path_reads_each_line_by_itself(block: bytes) -> None:
+    whole = _arrow_only(block)
+    alone: tuple[list[dict], list[int], list[str]] = ([], [], [])
+    for number, line in enumerate(block.split(b"\n")[:-1], 1):  # not splitlines: a lone CR ends no line
+        line += b"\n"
+        parsed = SquidNative()._general(bytearray(line), number)
+        alone[0].extend(_plain(parsed.events))
+        alone[1].extend(parsed.bad_lines)
+        alone[2].extend(parsed.bad_reasons)
+    assert _sorted(whole) == _sorted(alone)
+
+
+@settings(max_examples=150, deadline=None)
+@given(blocks(), blocks(), blocks(), st.integers(1, 3))
+def test_odd_lines_parsed_apart_from_the_plain_ones_agree(a: bytes, b: bytes, c: bytes, odd: int) -> None:
+    block = a + b + c  # up to three damaged lines, wherever they fall; more than ``odd`` go the Arrow way
+    with patch.object(squid, "ODD_LINES", odd):
         events, bad, reasons = _parse(block)
     whole, whole_bad, whole_reasons = _arrow_only(block)
-    assert events == whole
-    assert sorted(zip(bad, reasons, strict=True)) == sorted(zip(whole_bad, whole_reasons, strict=True))
+    assert _sorted((events, bad, reasons)) == _sorted((whole, whole_bad, whole_reasons))
 
 
 def test_a_large_block_with_a_few_cut_lines_keeps_the_plain_ones_on_the_compiled_path() -> None:
     lines = [PLAIN.replace(b"15320", str(i).encode()) for i in range(2_000)]
-    for at in (300, 301, 1_000, 1_999):
+    for at in (0, 300, 301, 1_000, 1_999):
         lines[at] = lines[at][:57]  # cut short inside the URL
+    lines[700] += b' "http://a/" "quoted, unlike the rest"'
     block = b"".join(line + b"\n" for line in lines)
-    calls = []
+    odd = []
 
-    def counted(buf: np.ndarray, newlines: np.ndarray, quoted: bool):  # noqa: ANN202
-        calls.append(len(newlines))
-        return _ORIGINAL(buf, newlines, quoted)
+    def counted(buf: np.ndarray, newlines: np.ndarray, quoted: bool, most: int):  # noqa: ANN202
+        found = _ORIGINAL(buf, newlines, quoted, most)
+        odd.append(found[0].tolist())
+        return found
 
     with patch.object(_compiled, "squid_native", counted):
         events, bad, reasons = _parse(block)
-    assert (events, bad, reasons) == _arrow_only(block)
-    assert bad == [301, 302, 1_001, 2_000] and len(events) == 1_996
-    assert [e["bytes_in"] for e in events[:3]] == [0, 1, 2]
-    assert calls[:2] == [2_000, 1_699]  # line 301 split off; 302 is too close to it: the rest went the old way
+    assert _sorted((events, bad, reasons)) == _sorted(_arrow_only(block))
+    assert sorted(bad) == [1, 301, 302, 1_001, 2_000] and len(events) == 1_995
+    assert [e["bytes_in"] for e in events[:3]] == [1, 2, 3]
+    numbers = [e["source_line"] for e in events]
+    assert numbers == sorted(numbers)  # the odd one back in its place
+    assert [e["source_line"] for e in events if e["user_agent"]] == [701]
+    assert odd == [[0, 300, 301, 700, 1_000, 1_999]]  # one pass over the block
+
+
+def test_a_block_with_too_many_odd_lines_takes_the_general_path() -> None:
+    lines = [PLAIN.replace(b"15320", str(i).encode()) for i in range(100)]
+    for at in range(10, 20):
+        lines[at] = lines[at][:57]
+    block = b"".join(line + b"\n" for line in lines)
+    general = []
+    original = SquidNative._general
+
+    def counted(self: SquidNative, block: bytes, first_line: int, numbers: np.ndarray | None = None):  # noqa: ANN202
+        general.append(block.count(b"\n"))
+        return original(self, block, first_line, numbers)
+
+    with patch.object(squid, "ODD_LINES", 9), patch.object(SquidNative, "_general", counted):
+        events, bad, _ = _parse(block)
+    assert general == [100]  # the whole block, once: the compiled loop stopped at the tenth odd line
+    assert bad == list(range(11, 21)) and len(events) == 90
+    assert (events, bad) == _arrow_only(block)[:2]
 
 
 def test_plain_lines_take_the_compiled_path() -> None:
     block = bytearray(PLAIN + b"\n" + PLAIN.replace(b"GET", b"POST") + b' "-" "x"\n')
     newlines = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
-    assert _compiled.squid_native(np.frombuffer(block, np.uint8), newlines, False)[0] == 1  # the second is quoted
-    bad, ms, elapsed, size, spans = _compiled.squid_native(np.frombuffer(block, np.uint8), newlines[:1], False)
-    assert bad == -1 and ms[0] == 1794993302123 and elapsed[0] == 120 and size[0] == 15320
+    assert _compiled.squid_native(np.frombuffer(block, np.uint8), newlines, False, 0)[0].tolist() == [1]  # quoted
+    odd, ms, elapsed, size, spans = _compiled.squid_native(np.frombuffer(block, np.uint8), newlines[:1], False, 0)
+    assert not len(odd) and ms[0] == 1794993302123 and elapsed[0] == 120 and size[0] == 15320
     assert bytes(block[spans[0, 3, 0] : spans[1, 3, 0]]) == b"http://www.bbc.co.uk/"

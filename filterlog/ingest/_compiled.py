@@ -9,10 +9,9 @@ Numba's cache checks only the file of the function it loads, so a helper moved
 to another file could change under a caller whose stale machine code is reused.
 
 ``squid_native`` splits a block of plain ``logformat squid`` lines into fields,
-times, elapsed times and sizes in one pass, in Arrow's CSV reader's place (which
-still reads any block with a line it does not call plain, and is the reference it
-is tested against: tests/test_squid_compiled.py). ``squid_padding`` finds the
-padding of the elapsed field for that reader.
+times, elapsed times and sizes in one pass, and lists the lines it does not call
+plain, which the reader's general path (Arrow's CSV reader, one pass per line
+layout) reads instead: the reference it is tested against, tests/test_squid_compiled.py.
 
 ``url_spans`` cuts the common URL shapes, ``http(s)://host[:port]/...`` and a
 CONNECT ``host:port``. With numpy steps that cost 0.7 CPU-s per million lines:
@@ -405,23 +404,6 @@ def positions(buf: np.ndarray, value: int) -> np.ndarray:
 
 
 @_loop
-def squid_padding(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
-    """The padding spaces of the elapsed field of every native Squid line, or -1 alone if a line is not plain."""
-    out = np.empty(len(newlines) * 5, np.int64)
-    k = 0
-    start = 0
-    for end in newlines:
-        at = _elapsed_at(buf, start, end)
-        if at < 0:
-            return np.full(1, -1, np.int64)
-        for p in range(start + 15, at):
-            out[k] = p
-            k += 1
-        start = end + 1
-    return out[:k].copy()
-
-
-@_loop
 def _elapsed_at(buf: np.ndarray, start: int, end: int) -> int:
     """Where the elapsed field of a native Squid line in [start, end) begins, past its padding; -1 if not plain.
 
@@ -488,15 +470,58 @@ def _token(buf: np.ndarray, start: int, end: int) -> int:
 
 
 @_loop
+def _squid_line(
+    buf: np.ndarray, start: int, end: int, quoted: bool, i: int, ms: np.ndarray, elapsed: np.ndarray,
+    size: np.ndarray, spans: np.ndarray,
+) -> bool:  # fmt: skip
+    """Cut line ``i``, [start, end) without its CR/LF, into row ``i`` of the outputs; False if it is not plain."""
+    p = _elapsed_at(buf, start, end)
+    if p < 0:
+        return False
+    seconds, fraction = _digits(buf, start, start + 10), _digits(buf, start + 11, start + 14)
+    q = _token(buf, p, end)
+    value = _digits(buf, p, q) if q > 0 else -1
+    if seconds < 0 or fraction < 0 or value < 0 or q == end:
+        return False
+    ms[i], elapsed[i] = seconds * 1000 + fraction, value
+    slot = 0
+    for field in range(2, 10):  # client, code, bytes, method, URL, user, hierarchy, MIME type
+        p = q + 1
+        q = _token(buf, p, end)
+        if q < 0 or (q == end) != (field == 9 and not quoted):
+            return False
+        if field == 4:
+            size[i] = _digits(buf, p, q)
+            if size[i] < 0:
+                return False
+        elif field != 8:
+            spans[0, slot, i], spans[1, slot, i] = p, q
+            slot += 1
+    if quoted:
+        for slot in (6, 7):  # "referer" "user agent"
+            p = q + 1
+            if p >= end or buf[p] != 34:
+                return False
+            q = _find(buf, p + 1, end, 34, 34)
+            if q == end or (slot == 6 and (q + 1 == end or buf[q + 1] != 32)) or (slot == 7 and q + 1 != end):
+                return False
+            spans[0, slot, i], spans[1, slot, i] = p + 1, q
+            q += 1
+    return True
+
+
+@_loop
 def squid_native(
-    buf: np.ndarray, newlines: np.ndarray, quoted: bool
-) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    buf: np.ndarray, newlines: np.ndarray, quoted: bool, most: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut every line of a block of plain ``logformat squid`` lines into fields, in one pass.
 
-    Returns the index of the first line that is not plain (-1 when all are),
-    then per line the time in ms, the elapsed time, the size, and the
-    [start, end) spans of client, result code, method, URL, user, MIME type and,
-    if ``quoted``, referer and user agent (``spans[0]`` starts, ``spans[1]`` ends).
+    Returns the indices of the lines that are not plain (none when all are; the
+    loop stops at the ``most + 1``-th), then per line the time in ms, the
+    elapsed time, the size, and the [start, end) spans of client, result code,
+    method, URL, user, MIME type and, if ``quoted``, referer and user agent
+    (``spans[0]`` starts, ``spans[1]`` ends). A line that is not plain leaves
+    its row unset.
 
     Plain means what Arrow's CSV reader, given the same line, would split the same
     way: a 10-digit epoch with 3 decimals, elapsed time padded with at most 5
@@ -509,42 +534,17 @@ def squid_native(
     elapsed = np.empty(n, np.int64)
     size = np.empty(n, np.int64)
     spans = np.empty((2, 8, n), np.int64)
+    odd = np.empty(most + 1, np.int64)
+    k = 0
     start = 0
     for i in range(n):
         end = newlines[i]
         if end > start and buf[end - 1] == 13:
             end -= 1
-        p = _elapsed_at(buf, start, end)
-        if p < 0:
-            return i, ms, elapsed, size, spans
-        seconds, fraction = _digits(buf, start, start + 10), _digits(buf, start + 11, start + 14)
-        q = _token(buf, p, end)
-        value = _digits(buf, p, q) if q > 0 else -1
-        if seconds < 0 or fraction < 0 or value < 0 or q == end:
-            return i, ms, elapsed, size, spans
-        ms[i], elapsed[i] = seconds * 1000 + fraction, value
-        slot = 0
-        for field in range(2, 10):  # client, code, bytes, method, URL, user, hierarchy, MIME type
-            p = q + 1
-            q = _token(buf, p, end)
-            if q < 0 or (q == end) != (field == 9 and not quoted):
-                return i, ms, elapsed, size, spans
-            if field == 4:
-                size[i] = _digits(buf, p, q)
-                if size[i] < 0:
-                    return i, ms, elapsed, size, spans
-            elif field != 8:
-                spans[0, slot, i], spans[1, slot, i] = p, q
-                slot += 1
-        if quoted:
-            for slot in (6, 7):  # "referer" "user agent"
-                p = q + 1
-                if p >= end or buf[p] != 34:
-                    return i, ms, elapsed, size, spans
-                q = _find(buf, p + 1, end, 34, 34)
-                if q == end or (slot == 6 and (q + 1 == end or buf[q + 1] != 32)) or (slot == 7 and q + 1 != end):
-                    return i, ms, elapsed, size, spans
-                spans[0, slot, i], spans[1, slot, i] = p + 1, q
-                q += 1
+        if not _squid_line(buf, start, end, quoted, i, ms, elapsed, size, spans):
+            odd[k] = i
+            k += 1
+            if k > most:
+                break
         start = newlines[i] + 1
-    return -1, ms, elapsed, size, spans
+    return odd[:k], ms, elapsed, size, spans

@@ -4,9 +4,12 @@
 
 Ten space-separated fields; the elapsed time is padded to width six, so runs of
 spaces occur. Many sites append ``"referer" "user-agent"``; ``log_mime_hdrs``
-appends bracketed headers. The block is prepared with numpy (padding zeroed,
-the first field separators turned into a byte no log line holds) and then
-tokenised by Arrow's multithreaded CSV parser, one pass per line layout.
+appends bracketed headers. A compiled loop splits the plain lines of a block
+(``_compiled.squid_native``); any others, and any block of mostly others, take
+the general path: prepared with numpy (padding zeroed, the first field
+separators turned into a byte no log line holds), then tokenised by Arrow's CSV
+parser, one pass per line layout. That path reads every line by itself, so a
+line's events never depend on its neighbours or on which path it took.
 """
 
 from __future__ import annotations
@@ -72,27 +75,10 @@ def squid_action(code: str, status: int) -> str:
     return "allowed"
 
 
-ODD_LINES = 32
+ODD_LINES = 1024
 """Lines of a block the compiled loop cannot split (one cut short by a crash, a stray quote) that are parsed
-one by one on the general path, the plain lines around them staying on the fast one. The rest of a block
-with more, or with odd lines closer than ``PLAIN_RUN``, goes to Arrow's CSV reader, then to the general
-path, as any block with an odd line did: 10M lines with one cut short in 10,000 took 22.0-23.7 s to
-ingest that way, 15.3-16.8 s now."""
-
-PLAIN_RUN = 32
-"""Plain lines an odd one must follow to be parsed alone: each time the rest of the block is copied."""
-
-
-def _joined(parts: list[Parsed]) -> Parsed:
-    """Consecutive runs of a block's lines parsed apart, as one outcome in line order (one chunk per column)."""
-    tables = [p.events for p in parts if p.events.num_rows]
-    events = pa.concat_tables(tables, promote_options="permissive").combine_chunks() if tables else empty_events()
-    out = Parsed(events)
-    for part in parts:
-        out.bad_lines += part.bad_lines
-        out.bad_reasons += part.bad_reasons
-        out.skipped += part.skipped
-    return out
+together on the general path, the plain lines around them staying on the compiled one. A block with more
+(another layout, say) is parsed whole on the general path."""
 
 
 class SquidNative(Reader):
@@ -109,81 +95,75 @@ class SquidNative(Reader):
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse a block of whole lines."""
         block, repaired, nl = clean(block)
-        parts = []
-        for odd in range(ODD_LINES, -1, -1):
-            parsed, bad = self._fast(block, first_line, nl, odd > 0)
-            if bad < 0:
-                parts.append(parsed or self._general(block, first_line))
-                break
-            # the plain lines before the odd one as the compiled loop split them, the odd one alone, then the rest
-            at, end = int(nl[bad - 1]) + 1, int(nl[bad]) + 1
-            parts += [parsed, self._general(block[at:end], first_line + bad)]
-            if bad + 1 == len(nl):
-                break
-            block, first_line, nl = block[end:], first_line + bad + 1, nl[bad + 1 :] - end
-        parsed = parts[0] if len(parts) == 1 else _joined(parts)
+        parsed = self._fast(block, first_line, nl) or self._general(block, first_line)
         parsed.repaired = repaired
         return parsed
 
-    def _fast(self, block: bytes, first_line: int, nl: np.ndarray, split: bool) -> tuple[Parsed | None, int]:
-        """The common case: modern epochs, no blank or odd lines, one row per line.
+    def _fast(self, block: bytes, first_line: int, nl: np.ndarray) -> Parsed | None:
+        """The common case: plain lines of one layout, with at most ``ODD_LINES`` others (None: not the case).
 
-        A compiled loop (``_compiled.squid_native``) splits the block. If it finds
-        a line it does not call plain, and ``split``, the lines before it are
-        returned as split with that line's index (``parse`` goes on from there).
-        Otherwise Arrow's CSV reader splits the block instead, the elapsed
-        field's padding zeroed first (the time field is always 14 bytes here, so
-        the padding starts at byte 15). Returns (None, -1) (use the general path)
-        unless every line fits and exactly one row per line comes out.
+        A compiled loop (``_compiled.squid_native``) splits the block and lists
+        the lines it does not call plain; those few are parsed on the general
+        path (``_around``), which reads every line by itself, so a line gives
+        the same events whichever path it takes and whatever its neighbours.
+        The layout, with or without a quoted referer and user agent, is the one
+        of most of the first, middle and last lines.
         """
         from . import _compiled
 
-        m = len(block)
         if not len(nl):
-            return None, -1
-        # A block read here is this reader's own bytearray: the padding is zeroed in place (and put back
-        # below, as quarantine rows quote the line as read) rather than in a copy of 16 MB.
+            return None
         buf = np.frombuffer(block, np.uint8) if isinstance(block, bytearray) else _spans.padded(block)
         if lone_cr(block, buf):
-            return None, -1
-        last = nl[0] - 1 - (buf[nl[0] - 1] == 13)
-        width = 12 if buf[last] == 34 else 10
+            return None
+        ends = nl[[0, len(nl) // 2, -1]]
+        quoted = np.count_nonzero(buf[ends - 1 - (buf[ends - 1] == 13)] == 34) >= 2
         lines = np.arange(len(nl), dtype=np.int64) + first_line
+        odd, *cut = _compiled.squid_native(buf, nl, quoted, ODD_LINES)
+        if len(odd) > ODD_LINES or len(odd) == len(nl):
+            return None
         out = Parsed(empty_events())
-        bad, ms, elapsed, size, spans = _compiled.squid_native(buf, nl, width == 12)
-        if bad < 0:
-            out.events = self._from_spans(buf, width, lines, (ms, elapsed, size, spans), out)
-            return out, -1
-        if split and bad >= PLAIN_RUN:
-            cut = tuple(a[..., :bad] for a in (ms, elapsed, size, spans))
-            out.events = self._from_spans(buf, width, lines[:bad], cut, out)
-            return out, bad
-        padding = _compiled.squid_padding(buf, nl)
-        if len(padding) and padding[0] < 0:
-            return None, -1
-        buf[padding] = 48
-        names = _FIELDS if width == 10 else [*_FIELDS, "referer", "user_agent"]
-        # A fixed column count already proves the fields line up: the hierarchy check is not needed.
-        try:
-            t = _csv(pa.py_buffer(buf[:m]), names, True, len(nl), len(nl), delimiter=" ", exclude=("hier",))
-        finally:
-            buf[padding] = 32  # Arrow's columns hold copies: the block is the text as read again
-        if t is None or _ran_on(t):
-            return None, -1
-        out.events = self._columns(t, lines, out)
-        return out, -1
+        if not len(odd):
+            out.events = self._from_spans(buf, quoted, lines, cut, out)
+            return out
+        return self._around(block, buf, quoted, nl, lines, odd, cut, out)
 
-    def _from_spans(self, buf: np.ndarray, width: int, lines: np.ndarray, cut: tuple, out: Parsed) -> pa.Table:
+    def _around(
+        self, block: bytes, buf: np.ndarray, quoted: bool, nl: np.ndarray, lines: np.ndarray, odd: np.ndarray,
+        cut: list[np.ndarray], out: Parsed,
+    ) -> Parsed:  # fmt: skip
+        """The plain lines as the compiled loop split them, the ``odd`` ones together on the general path.
+
+        Each odd line is parsed as it would be alone (the general path decides
+        line by line), numbered as in the block, and its event put back in line order.
+        """
+        plain = np.ones(len(nl), bool)
+        plain[odd] = False
+        events = self._from_spans(buf, quoted, lines[plain], [a[..., plain] for a in cut], out)
+        starts = np.append(0, nl[:-1] + 1)[odd]
+        text = b"".join(bytes(block[s:e]) for s, e in zip(starts.tolist(), (nl[odd] + 1).tolist(), strict=True))
+        general = self._general(text, 0, lines[odd])
+        out.bad_lines += general.bad_lines
+        out.bad_reasons += general.bad_reasons
+        out.skipped += general.skipped
+        merged = _rows.concat([t for t in (events, general.events) if t.num_rows])
+        out.events = merged if merged is not None else empty_events()
+        return out
+
+    def _from_spans(self, buf: np.ndarray, quoted: bool, lines: np.ndarray, cut: list, out: Parsed) -> pa.Table:
         """Events from what ``_compiled.squid_native`` made of ``lines``: times, elapsed, sizes, field spans."""
         ms, elapsed, size, spans = cut
         cols: dict[str, pa.Array] = {"elapsed": pa.array(elapsed), "bytes": pa.array(size)}
-        for k, name in enumerate(_SPANNED[: 6 if width == 10 else 8]):
+        for k, name in enumerate(_SPANNED[: 8 if quoted else 6]):
             col = _spans.strings(buf, spans[0, k], spans[1, k])
             cols[name] = pc.dictionary_encode(col) if _COMMON_TYPES[name] == _DICT else col
         return self._columns(pa.table(cols), lines, out, ms)
 
-    def _general(self, block: bytes, first_line: int) -> Parsed:
-        """Any mix of layouts, padding, blank and broken lines, tokenised with numpy first."""
+    def _general(self, block: bytes, first_line: int, numbers: np.ndarray | None = None) -> Parsed:
+        """Any mix of layouts, padding, blank and broken lines, tokenised with numpy first.
+
+        Lines are numbered from ``first_line``, or are ``numbers`` (lines gathered from here and there).
+        """
         buf = _spans.padded(block)
         m = len(block)
         pos = _spans.find(buf[:m], b'\n\r "\x01')
@@ -193,7 +173,7 @@ class SquidNative(Reader):
         lone = cr[buf[cr + 1] != 10]
         buf[lone] = ord("?")  # Arrow would end a row at a bare CR
         out = Parsed(pa.table({}))
-        lines = np.arange(len(starts), dtype=np.int64) + first_line
+        lines = np.arange(len(starts), dtype=np.int64) + first_line if numbers is None else numbers
         blank = ends == starts
         out.skipped = int(blank.sum())
 
@@ -342,17 +322,6 @@ def _header(rest: pa.ChunkedArray, name: str) -> pa.Array:
     found = pc.extract_regex(rest, pattern)
     value = pc.struct_field(found, [0])
     return pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value)
-
-
-def _ran_on(t: pa.Table) -> bool:
-    """Whether a quoted field ran past the end of its line (the fast path's CSV reading of a whole block).
-
-    A stray quote in a block's last line does not make Arrow's reader miscount
-    the rows, as it does elsewhere: it takes the newline into the field. (The
-    general path quotes only pairs that hold exactly four quotes, which cannot.)
-    """
-    quoted = [t.column(name) for name in ("referer", "user_agent") if name in t.column_names]
-    return any(pc.any(pc.match_substring(col, "\n")).as_py() for col in quoted)
 
 
 def _csv(
