@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check filterlog tests benchmarks
+	$(BIN)/ruff format --check filterlog tests benchmarks
 	$(BIN)/python -m pytest -q -n 2  # two workers: the suite is mostly CPU-bound, the machine has two cores
 
 lint: $(STAMP)
