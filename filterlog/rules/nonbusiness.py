@@ -87,6 +87,19 @@ def _active_minutes(frame: pd.DataFrame, key: np.ndarray, groups: int, timezone:
     return np.bincount(pairs // 1440, minlength=groups)
 
 
+def _person_days(frame: pd.DataFrame) -> tuple[np.ndarray, pd.MultiIndex]:
+    """Each row's (person, local date) group, numbered in order of first appearance, and the groups.
+
+    From integer codes: a MultiIndex of the columns themselves is factorised
+    through a tuple per row (0.19 s for 167,000 rows, on a day of 3,800 people).
+    """
+    who = frame["who"].cat
+    day, days = pd.factorize(frame["local_date"].to_numpy())
+    key, pairs = pd.factorize(who.codes.to_numpy().astype(np.int64) * max(len(days), 1) + day)
+    people = who.categories.take(pairs // max(len(days), 1))
+    return key, pd.MultiIndex.from_arrays([people, days.take(pairs % max(len(days), 1))])
+
+
 def _breakdown(frame: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
     """Per key: top category and domain, and "streaming 265 MB (googlevideo.com, youtube.com), social 12 MB (...)"."""
     parts = pd.DataFrame({"key": key, "category": frame["category"].astype(object).fillna("?").to_numpy(),
@@ -117,7 +130,7 @@ def detect(ctx: Context, rule: Rule) -> Hits:
     frame = _usage(ctx, np.flatnonzero(usable & ctx.is_in("category", rule["categories"])), working, tunnel, True)
     if frame.empty:
         return Hits.none()
-    key, keys = pd.factorize(pd.MultiIndex.from_arrays([frame["who"], frame["local_date"]]))
+    key, keys = _person_days(frame)
     groups = len(keys)
     nb_bytes = np.bincount(key, weights=frame["bytes"].to_numpy(), minlength=groups)
     active = _active_minutes(frame, key, groups, ctx.timezone)
