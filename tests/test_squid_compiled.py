@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from test_properties import native_line
 
 from filterlog.ingest import _compiled, squid
+from filterlog.ingest.base import clean
 from filterlog.ingest.squid import SquidNative
 
 PLAIN = b"1794993302.123    120 10.20.1.15 TCP_MISS/200 15320 GET http://www.bbc.co.uk/ - HIER_DIRECT/1.2.3.4 text/html"
@@ -84,6 +85,7 @@ def _sorted(parsed: tuple[list[dict], list[int], list[str]]) -> tuple[list[dict]
 @example(PLAIN.replace(b" - ", b' "bob" ') + b"\n")  # Arrow takes the quotes off a quoted field
 @example(PLAIN.replace(b"www.bbc", b'www.b"c') + b"\n")  # a quote in a field's second eight bytes
 @example(PLAIN + b' "http://a/" "Mozilla/5.0 "X11" Gecko"\n')  # a quote inside the agent, past its first word
+@example(PLAIN.replace(b"HIER_DIRECT/", b"HIER_DIRECT-") + b"\n")  # a hierarchy without its slash: quarantined
 def test_compiled_and_general_paths_agree(block: bytes) -> None:
     assert _sorted(_parse(block)) == _sorted(_arrow_only(block))
 
@@ -91,12 +93,13 @@ def test_compiled_and_general_paths_agree(block: bytes) -> None:
 @settings(max_examples=150, deadline=None)
 @given(blocks())
 @example(PLAIN + b' "" "";"\n')  # a stray quote: read raw, alone or among quoted lines
+@example(PLAIN + b' "a" ";" \n' + PLAIN + b' "" ""\n')  # a blank after the pair: dropped first
 def test_the_general_path_reads_each_line_by_itself(block: bytes) -> None:
     whole = _arrow_only(block)
     alone: tuple[list[dict], list[int], list[str]] = ([], [], [])
-    for number, line in enumerate(block.split(b"\n")[:-1], 1):  # not splitlines: a lone CR ends no line
-        line += b"\n"
-        parsed = SquidNative()._general(bytearray(line), number)
+    cleaned, _, _ = clean(bytearray(block))  # as parse does first (blanks at line ends dropped)
+    for number, line in enumerate(bytes(cleaned).split(b"\n")[:-1], 1):  # not splitlines: a lone CR ends no line
+        parsed = SquidNative()._general(line + b"\n", number)
         alone[0].extend(_plain(parsed.events))
         alone[1].extend(parsed.bad_lines)
         alone[2].extend(parsed.bad_reasons)

@@ -494,7 +494,10 @@ def _squid_line(
             size[i] = _digits(buf, p, q)
             if size[i] < 0:
                 return False
-        elif field != 8:
+        elif field == 8:  # the hierarchy, CODE/peer: the general path quarantines one without its slash
+            if _find(buf, p, q, 47, 47) == q:
+                return False
+        else:
             spans[0, slot, i], spans[1, slot, i] = p, q
             slot += 1
     if quoted:
@@ -523,11 +526,11 @@ def squid_native(
     (``spans[0]`` starts, ``spans[1]`` ends). A line that is not plain leaves
     its row unset.
 
-    Plain means what Arrow's CSV reader, given the same line, would split the same
+    Plain means what the general path, given the same line, would split the same
     way: a 10-digit epoch with 3 decimals, elapsed time padded with at most 5
-    spaces, eight non-empty fields parted by one space and holding no ``"``, and if
-    ``quoted`` a ``"referer" "user agent"`` pair without inner quotes. Anything
-    else is left to that reader.
+    spaces, eight non-empty fields parted by one space and holding no ``"``, a
+    hierarchy with its ``/``, and if ``quoted`` a ``"referer" "user agent"`` pair
+    without inner quotes. Anything else is left to that path.
     """
     n = len(newlines)
     ms = np.empty(n, np.int64)
