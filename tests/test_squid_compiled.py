@@ -99,7 +99,7 @@ def test_the_general_path_reads_each_line_by_itself(block: bytes) -> None:
     alone: tuple[list[dict], list[int], list[str]] = ([], [], [])
     cleaned, _, _ = clean(bytearray(block))  # as parse does first (blanks at line ends dropped)
     for number, line in enumerate(bytes(cleaned).split(b"\n")[:-1], 1):  # not splitlines: a lone CR ends no line
-        parsed = SquidNative()._general(line + b"\n", number)
+        parsed = SquidNative()._general(line + b"\n", np.array([number]))
         alone[0].extend(_plain(parsed.events))
         alone[1].extend(parsed.bad_lines)
         alone[2].extend(parsed.bad_reasons)
@@ -148,9 +148,9 @@ def test_a_block_with_too_many_odd_lines_takes_the_general_path() -> None:
     general = []
     original = SquidNative._general
 
-    def counted(self: SquidNative, block: bytes, first_line: int, numbers: np.ndarray | None = None):  # noqa: ANN202
+    def counted(self: SquidNative, block: bytes, lines: np.ndarray):  # noqa: ANN202
         general.append(block.count(b"\n"))
-        return original(self, block, first_line, numbers)
+        return original(self, block, lines)
 
     with patch.object(squid, "ODD_LINES", 9), patch.object(SquidNative, "_general", counted):
         events, bad, _ = _parse(block)

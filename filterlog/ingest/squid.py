@@ -96,11 +96,12 @@ class SquidNative(Reader):
     def parse(self, block: bytes, first_line: int) -> Parsed:
         """Parse a block of whole lines."""
         block, repaired, nl = clean(block)
-        parsed = self._fast(block, first_line, nl) or self._general(block, first_line)
+        lines = np.arange(len(nl), dtype=np.int64) + first_line
+        parsed = self._fast(block, lines, nl) or self._general(block, lines)
         parsed.repaired = repaired
         return parsed
 
-    def _fast(self, block: bytes, first_line: int, nl: np.ndarray) -> Parsed | None:
+    def _fast(self, block: bytes, lines: np.ndarray, nl: np.ndarray) -> Parsed | None:
         """The common case: plain lines of one layout, with at most ``ODD_LINES`` others (None: not the case).
 
         A compiled loop (``_compiled.squid_native``) splits the block and lists
@@ -119,7 +120,6 @@ class SquidNative(Reader):
             return None
         ends = nl[[0, len(nl) // 2, -1]]
         quoted = np.count_nonzero(buf[ends - 1 - (buf[ends - 1] == 13)] == 34) >= 2
-        lines = np.arange(len(nl), dtype=np.int64) + first_line
         odd, *cut = _compiled.squid_native(buf, nl, quoted, ODD_LINES)
         if len(odd) > ODD_LINES or len(odd) == len(nl):
             return None
@@ -141,9 +141,9 @@ class SquidNative(Reader):
         plain = np.ones(len(nl), bool)
         plain[odd] = False
         events = self._from_spans(buf, quoted, lines[plain], [a[..., plain] for a in cut], out)
-        starts = np.append(0, nl[:-1] + 1)[odd]
+        starts = line_bounds(buf, nl)[0][odd]
         text = b"".join(block[s:e] for s, e in zip(starts.tolist(), (nl[odd] + 1).tolist(), strict=True))
-        general = self._general(text, 0, lines[odd])
+        general = self._general(text, lines[odd])
         out.bad_lines += general.bad_lines
         out.bad_reasons += general.bad_reasons
         out.skipped += general.skipped
@@ -160,10 +160,10 @@ class SquidNative(Reader):
             cols[name] = pc.dictionary_encode(col) if _COMMON_TYPES[name] == _DICT else col
         return self._columns(pa.table(cols), lines, out, ms)
 
-    def _general(self, block: bytes, first_line: int, numbers: np.ndarray | None = None) -> Parsed:
+    def _general(self, block: bytes, lines: np.ndarray) -> Parsed:
         """Any mix of layouts, padding, blank and broken lines, tokenised with numpy first.
 
-        Lines are numbered from ``first_line``, or are ``numbers`` (lines gathered from here and there).
+        ``lines``: the number of each line (consecutive, or gathered from here and there by ``_around``).
         """
         buf = _spans.padded(block)
         m = len(block)
@@ -174,7 +174,6 @@ class SquidNative(Reader):
         lone = cr[buf[cr + 1] != 10]
         buf[lone] = ord("?")  # Arrow would end a row at a bare CR
         out = Parsed(pa.table({}))
-        lines = np.arange(len(starts), dtype=np.int64) + first_line if numbers is None else numbers
         blank = ends == starts
         out.skipped = int(blank.sum())
 

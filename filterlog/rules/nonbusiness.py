@@ -95,9 +95,9 @@ def _person_days(frame: pd.DataFrame) -> tuple[np.ndarray, pd.MultiIndex]:
     """
     who = frame["who"].cat
     day, days = pd.factorize(frame["local_date"].to_numpy())
-    key, pairs = pd.factorize(who.codes.to_numpy().astype(np.int64) * max(len(days), 1) + day)
-    people = who.categories.take(pairs // max(len(days), 1))
-    return key, pd.MultiIndex.from_arrays([people, days.take(pairs % max(len(days), 1))])
+    width = max(len(days), 1)
+    key, pairs = pd.factorize(who.codes.to_numpy().astype(np.int64) * width + day)
+    return key, pd.MultiIndex.from_arrays([who.categories.take(pairs // width), days.take(pairs % width)])
 
 
 def _breakdown(frame: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
