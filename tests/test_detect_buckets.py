@@ -257,6 +257,30 @@ def test_a_judged_bucket_is_removed_and_the_others_still_read(many_files: Worksp
     assert buckets.read_bucket(str(tmp_path), 1).num_rows == 0
 
 
+def test_columns_null_in_every_row_are_not_spilled_and_read_back_as_nulls(
+    many_files: Workspace, tmp_path: Path
+) -> None:
+    """A piece leaves out what no batch of it has values in, fills what only some have, and reads back whole."""
+    src = dayread.source(many_files, many_files.event_dates()[0], engine.MARGIN)
+    day = dayread.load(src).combine_chunks()
+    assert day.column("device").null_count == day.num_rows  # Squid logs name no device
+    named = pa.array([f"pc-{i % 7}" for i in range(20)])
+    with_device = day.slice(0, 20).set_column(day.schema.get_field_index("device"), "device", named)
+    batches = [b for t in (with_device, day.slice(20, 30)) for b in t.to_batches()]
+    cut = [rows for batch in batches for _, rows in buckets._split(batch, None, 1)]
+    assert "device" in cut[0].schema.names and "device" not in cut[1].schema.names
+    assert "bytes_out" not in cut[0].schema.names  # null here too
+    buckets._write_piece(tmp_path / "bucket-0000-000-00000.arrows", cut)  # device in one batch: filled
+    buckets._write_piece(tmp_path / "bucket-0000-000-00001.arrows", [cut[1]])  # in none: left out
+    got = buckets.read_bucket(str(tmp_path), 0)
+    assert got.schema == dayread.TARGET
+    assert got.column("device").to_pylist() == named.to_pylist() + [None] * 60
+    assert got.column("bytes_out").null_count == 80
+    plain = pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in got.schema])
+    expected = pa.concat_tables([with_device, day.slice(20, 30), day.slice(20, 30)])
+    assert got.cast(plain).equals(expected.cast(plain))
+
+
 def test_pieces_shrink_where_many_buckets_would_hold_too_many_rows() -> None:
     assert buckets.piece_rows(4) == buckets.PIECE_ROWS
     assert buckets.piece_rows(64) * 64 <= buckets.HELD_ROWS
