@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from filterlog.enrich.domains import ip_literal, ip_literals, registered_domain, registered_domains
+from filterlog.enrich.domains import _bare, ip_literal, ip_literals, registered_domain, registered_domains
 
 
 @pytest.mark.parametrize(
@@ -46,6 +50,29 @@ def test_registered_domain(host: str, domain: str | None) -> None:
 )
 def test_ip_literal(host: str, is_ip: bool) -> None:
     assert ip_literal(host) is is_ip
+
+
+def _by_ipaddress(host: str) -> bool:
+    """The plain reference: ask ``ipaddress`` about every host."""
+    try:
+        ipaddress.ip_address(_bare(host).split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.ip_addresses().map(str),
+        st.ip_addresses(v=6).map(lambda a: f"[{a}]"),
+        st.text(alphabet="0123456789.:abcdefx%[] \u0661", max_size=24),
+        st.from_regex(r"[0-9]{1,4}(\.[0-9]{1,4}){2,4}\.?", fullmatch=True),
+    )
+)
+def test_ip_literal_agrees_with_ipaddress_on_any_host(host: str) -> None:
+    """Names are told apart before ``ipaddress`` is asked: never an address lost or a name taken for one."""
+    assert ip_literal(host) is _by_ipaddress(host)
 
 
 def test_columns_are_resolved_on_distinct_hosts_and_mapped_back() -> None:
