@@ -278,11 +278,20 @@ def test_columns_null_in_every_row_are_not_spilled_and_read_back_as_nulls(
     assert "bytes_out" not in cut[0].schema.names  # null here too
     buckets._write_piece(tmp_path / "bucket-0000-000-00000.arrows", cut)  # device in one batch: filled
     buckets._write_piece(tmp_path / "bucket-0000-000-00001.arrows", [cut[1]])  # in none: left out
+    full = day.slice(50, 5)  # a value in every column: written and read back as it is, beside the others
+    for at, field in enumerate(full.schema):
+        if full.column(at).null_count == full.num_rows:
+            value = 10 if pa.types.is_integer(field.type) else "pc-9"
+            full = full.set_column(at, field, pa.array([value] * full.num_rows).cast(field.type))
+    (whole,) = [rows for batch in full.to_batches() for _, rows in buckets._split(batch, None, 1)]
+    assert whole.num_columns == len(dayread.TARGET)
+    buckets._write_piece(tmp_path / "bucket-0000-000-00002.arrows", [whole])
     got = buckets.read_bucket(str(tmp_path), 0)
     assert got.schema == dayread.TARGET
-    assert got.column("device").to_pylist() == named.to_pylist() + [None] * 60
+    assert got.column("device").to_pylist() == named.to_pylist() + [None] * 60 + ["pc-9"] * 5
     assert got.column("bytes_out").null_count == 80
-    assert _decoded(got).equals(_decoded(pa.concat_tables([with_device, day.slice(20, 30), day.slice(20, 30)])))
+    expected = pa.concat_tables([with_device, day.slice(20, 30), day.slice(20, 30), full])
+    assert _decoded(got).equals(_decoded(expected))
 
 
 def test_pieces_shrink_where_many_buckets_would_hold_too_many_rows() -> None:
