@@ -144,8 +144,7 @@ class SquidNative(Reader):
         starts = line_bounds(buf, nl)[0][odd]
         text = b"".join(block[s:e] for s, e in zip(starts.tolist(), (nl[odd] + 1).tolist(), strict=True))
         general = self._general(text, lines[odd])
-        out.bad_lines += general.bad_lines
-        out.bad_reasons += general.bad_reasons
+        out.reject(np.asarray(general.bad_lines, np.int64), general.bad_reasons)
         out.skipped += general.skipped
         merged = _rows.concat([t for t in (events, general.events) if t.num_rows])
         out.events = merged if merged is not None else empty_events()
