@@ -251,6 +251,26 @@ def test_spilled_buckets_hold_each_row_once_in_order(
         assert {buckets.read_bucket(str(folder), b).column("time").num_chunks for b in range(3)} == {parts}
 
 
+def test_a_piece_is_written_through_the_descriptor_that_created_it(tmp_path: Path, monkeypatch) -> None:
+    # opened again by name, with truncation, ext4 would write the scratch file to disk when it is closed
+    sinks = []
+    new_stream = buckets.ipc.new_stream
+
+    def recording(sink, schema):
+        sinks.append(sink)
+        return new_stream(sink, schema)
+
+    monkeypatch.setattr(buckets.ipc, "new_stream", recording)
+    rows = pa.table({"time": pa.array([1, 2], pa.timestamp("ms", tz="UTC"))}).to_batches()
+    path = tmp_path / "bucket-0000-000-00000.arrows"
+    buckets._write_piece(path, rows)
+    assert len(sinks) == 1 and not isinstance(sinks[0], str | Path) and sinks[0].closed
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert buckets.read_bucket(str(tmp_path), 0).column("time").to_pylist() == rows[0].column("time").to_pylist()
+    with pytest.raises(FileExistsError):  # never over another file
+        buckets._write_piece(path, rows)
+
+
 def test_a_judged_bucket_is_removed_and_the_others_still_read(many_files: Workspace, tmp_path: Path) -> None:
     ws = many_files
     src = dayread.source(ws, ws.event_dates()[0], engine.MARGIN)
