@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filterlog.enrich.domains import _bare, ip_literal, ip_literals, registered_domain, registered_domains
+from filterlog.enrich.domains import (
+    _bare,
+    _extractor,
+    _resolved,
+    _suffix_list,
+    ip_literal,
+    ip_literals,
+    registered_domain,
+    registered_domains,
+)
 
 
 @pytest.mark.parametrize(
@@ -80,6 +90,50 @@ def test_columns_are_resolved_on_distinct_hosts_and_mapped_back() -> None:
     assert registered_domains(hosts).to_pylist() == ["bbc.co.uk", None, "1.2.3.4", "bbc.co.uk", "bbc.co.uk"]
     assert ip_literals(hosts).to_pylist() == [False, False, True, False, False]
     assert registered_domains(pa.array([], pa.string())).to_pylist() == []
+
+
+def _rules() -> list[str]:
+    return sorted(_extractor().tlds)
+
+
+def test_the_column_walk_reads_the_rules_tldextract_reads() -> None:
+    assert _suffix_list()[0].to_pylist() == _rules()
+
+
+def test_the_column_walk_finds_what_tldextract_finds_under_every_rule_of_the_list() -> None:
+    """Each rule of the bundled list as a name, and under one and two more labels: wildcards
+    (``*.sch.uk``: ``kent.sch.uk`` is a public suffix) and their exceptions (``!www.ck``) included."""
+    names = [r.replace("*", "any").lstrip("!") for r in _rules()]
+    hosts = [f"{pre}{name}" for name in names for pre in ("", "school.", "www.school.")]
+    assert _resolved(hosts) == [registered_domain(h) for h in hosts]
+
+
+_LABELS = st.one_of(
+    st.sampled_from(sorted({label for rule in _rules() for label in rule.split(".")} - {"*"})).map(
+        lambda label: label.lstrip("!")
+    ),
+    st.sampled_from(["www", "school", "city", "xn--bcher-kva", "1", "255", "-", "_", "", "a b", "b\u00fccher", "x:80"]),
+    st.from_regex(r"[a-zA-Z0-9_-]{1,8}", fullmatch=True),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LABELS, min_size=1, max_size=6), st.sampled_from(["", ".", ".."]))
+def test_the_column_walk_agrees_with_tldextract_on_any_name(labels: list[str], end: str) -> None:
+    """Names of the list's own labels, plain ones and odd ones (empty labels, spaces, ports, punycode,
+    Unicode, addresses), in any case: those the walk does not take go to tldextract, so all agree."""
+    hosts = [".".join(labels) + end, ".".join(labels).upper() + end]
+    assert _resolved(hosts) == [registered_domain(h) for h in hosts]
+
+
+def test_the_column_walk_agrees_with_tldextract_on_real_domains(shared_dir: Path) -> None:
+    """The first thousand names of each UT1 category: real names, from a list maintained for filtering."""
+    hosts = []
+    for listed in sorted((shared_dir / "categories-ut1").glob("*/domains")):
+        with listed.open(encoding="utf-8", errors="replace") as lines:
+            hosts += [line.strip() for _, line in zip(range(1000), lines, strict=False) if line.strip()]
+    assert len(hosts) > 10_000
+    assert _resolved(hosts) == [registered_domain(h) for h in hosts]
 
 
 def test_no_network_and_no_cache_directory(monkeypatch: pytest.MonkeyPatch) -> None:
