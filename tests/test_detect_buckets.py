@@ -251,8 +251,8 @@ def test_spilled_buckets_hold_each_row_once_in_order(
         assert {buckets.read_bucket(str(folder), b).column("time").num_chunks for b in range(3)} == {parts}
 
 
-def test_a_piece_is_written_through_the_descriptor_that_created_it(tmp_path: Path, monkeypatch) -> None:
-    # opened again by name, with truncation, ext4 would write the scratch file to disk when it is closed
+def test_a_piece_is_appended_to_the_file_made_for_it_never_truncated(tmp_path: Path, monkeypatch) -> None:
+    # opened again with truncation, ext4 would write the scratch file to disk when it is closed
     sinks = []
     new_stream = buckets.ipc.new_stream
 
@@ -264,7 +264,7 @@ def test_a_piece_is_written_through_the_descriptor_that_created_it(tmp_path: Pat
     rows = pa.table({"time": pa.array([1, 2], pa.timestamp("ms", tz="UTC"))}).to_batches()
     path = tmp_path / "bucket-0000-000-00000.arrows"
     buckets._write_piece(path, rows)
-    assert len(sinks) == 1 and not isinstance(sinks[0], str | Path) and sinks[0].closed
+    assert len(sinks) == 1 and sinks[0].mode == "ab" and sinks[0].closed
     assert path.stat().st_mode & 0o777 == 0o600
     assert buckets.read_bucket(str(tmp_path), 0).column("time").to_pylist() == rows[0].column("time").to_pylist()
     with pytest.raises(FileExistsError):  # never over another file
