@@ -129,8 +129,8 @@ _ASIDE = r"(?:^|\.)xn--|^[0-9.]+$"
 def _resolved(hosts: list[str]) -> list[str | None]:
     """``registered_domain`` of each host: plain names a column at a time, the others one by one.
 
-    tldextract takes 13 us a name (the first bucket of a 10M-event day has
-    19,000 of them: a quarter of a second, in Python, under the GIL).
+    tldextract takes 5-13 us a name, in Python, under the GIL: the 19,073 hosts
+    of a 10M-event day took 0.18-0.22 s (with its import), against 0.08 s.
     """
     lowered = pc.utf8_lower(pa.array(hosts, pa.string()))
     plain = pc.and_not(pc.match_substring_regex(lowered, _PLAIN), pc.match_substring_regex(lowered, _ASIDE))
