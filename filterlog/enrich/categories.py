@@ -36,6 +36,7 @@ import pyarrow.csv as pacsv
 
 from ..arrays import indices, masked
 from ..errors import FilterlogError
+from .domains import remember
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -229,13 +230,13 @@ class Categories:
         the day's hosts. A day of 20,000 hosts in 4 buckets spent 1.3 s here.
         """
         with self._lock:
-            known = self._known
-            new = [h for h in dict.fromkeys(hosts) if h not in known]
-            if new:
-                if len(known) + len(new) > KNOWN_HOSTS:
-                    known.clear()
-                known.update(zip(new, self._best([normalise(h) if h else "" for h in new]).tolist(), strict=True))
-            return np.fromiter((known[h] for h in hosts), np.int64, len(hosts))
+            remember(
+                self._known,
+                hosts,
+                lambda new: self._best([normalise(h) if h else "" for h in new]).tolist(),
+                KNOWN_HOSTS,
+            )
+            return np.fromiter((self._known[h] for h in hosts), np.int64, len(hosts))
 
     def lookup(self, host: str) -> tuple[str, str] | None:
         """(category, source list) for one host, or None if no list covers it."""

@@ -16,9 +16,10 @@ import importlib.util
 import ipaddress
 import re
 import threading
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -95,9 +96,22 @@ def distinct(hosts: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     return enc
 
 
+def remember(known: dict[Any, Any], keys: list[Any], work: Callable[[list[Any]], Iterable[Any]], most: int) -> None:
+    """Add to ``known`` what ``work`` answers, for all the ``keys`` it lacks at once; past ``most``, start again.
+
+    The per-process memory of per-host answers (registered domains here, categories):
+    every bucket of a large day, and both halves of each, ask for nearly the same
+    hosts. The caller holds the lock that guards ``known``.
+    """
+    new = [k for k in dict.fromkeys(keys) if k not in known]
+    if new:
+        if len(known) + len(new) > most:
+            known.clear()
+        known.update(zip(new, work(new), strict=True))
+
+
 _RESOLVING = threading.Lock()
 _KNOWN: dict[str, str | None] = {}
-"""Each host resolved so far in this process: every bucket of a large day holds nearly the same hosts."""
 _KNOWN_KEPT = 1 << 20
 """Hosts remembered before they are forgotten (a long-lived Dask worker sees many days): some 150 MB."""
 
@@ -111,18 +125,14 @@ def registered_domains(hosts: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     enc = distinct(hosts)
     names = enc.dictionary.to_pylist()
     with _RESOLVING:
-        if len(_KNOWN) > _KNOWN_KEPT:
-            _KNOWN.clear()
-        new = list({h: None for h in names if h is not None and h not in _KNOWN})
-        if new:
-            _KNOWN.update(zip(new, _resolved(new), strict=True))
+        remember(_KNOWN, [h for h in names if h is not None], _resolved, _KNOWN_KEPT)
         values = [None if h is None else _KNOWN[h] for h in names]
     return pa.DictionaryArray.from_arrays(enc.indices, pa.array(values, pa.string()), safe=False)  # one value per entry
 
 
 _PLAIN = r"^(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?$"
 """A name ``_walked`` resolves: ASCII labels, none empty, at most the root's dot at the end."""
-_ASIDE = r"(?:^|\.)xn--|^[0-9.]+$"
+_ASIDE = rf"(?:^|\.)xn--|^{_DOTTED.pattern}$"
 """Plain, yet for tldextract: punycode labels (matched decoded) and what may be an IPv4 address."""
 
 
