@@ -237,14 +237,14 @@ def machine() -> list[str]:
         f"- CPU: {cpu}, {os.cpu_count()} cores; RAM {mem / 1024**2:.1f} GiB; {platform.platform()}",
         f"- Python {platform.python_version()}, filterlog {filterlog.__version__}, pyarrow {pyarrow.__version__}, "
         f"dask {dask.__version__}, distributed {distributed.__version__}; {_version(['goaccess', '--version'])}",
-        *(RECLAIMED if _page_reporting() else []),
+        *([RECLAIMED] if _page_reporting() else []),
     ]
 
 
-RECLAIMED = [
+RECLAIMED = (
     "- a VM whose balloon takes back the memory the guest frees (free page reporting): memory written for the first"
     " time after that is slow, which detect's spill at 50M pays (README, Performance)"
-]
+)
 
 
 def _page_reporting() -> bool:
