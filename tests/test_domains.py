@@ -17,6 +17,7 @@ from filterlog.enrich.domains import (
     _suffix_list,
     ip_literal,
     ip_literals,
+    literal_values,
     registered_domain,
     registered_domains,
 )
@@ -83,6 +84,28 @@ def _by_ipaddress(host: str) -> bool:
 def test_ip_literal_agrees_with_ipaddress_on_any_host(host: str) -> None:
     """Names are told apart before ``ipaddress`` is asked: never an address lost or a name taken for one."""
     assert ip_literal(host) is _by_ipaddress(host)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.ip_addresses().map(str),
+            st.ip_addresses(v=6).map(lambda a: f" [{a.exploded.upper()}]. "),
+            st.text(alphabet="0123456789.:abcdefxKZ%[] \u0661\u212a\u0130\x85", max_size=24),
+            st.from_regex(r"[0-9]{1,4}(\.[0-9]{1,4}){2,4}\.?", fullmatch=True),
+            st.from_regex(r"[a-z0-9-]{1,12}(\.[a-z0-9-]{1,12}){0,3}", fullmatch=True),
+        ),
+        max_size=30,
+    )
+)
+def test_a_column_of_names_is_judged_as_each_name_alone(hosts: list[str | None]) -> None:
+    """The column's shortcut (a name with a letter and no colon is no address) never changes an answer."""
+    assert literal_values(pa.array(hosts, pa.string())).to_pylist() == [
+        None if h is None else ip_literal(h) for h in hosts
+    ]
+    assert ip_literals(pa.array(hosts, pa.string())).to_pylist() == [h is not None and ip_literal(h) for h in hosts]
 
 
 def test_columns_are_resolved_on_distinct_hosts_and_mapped_back() -> None:

@@ -223,5 +223,20 @@ def _member(values: pa.Array, known: pa.Array) -> np.ndarray:
 def ip_literals(hosts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Whether each host is an IP address (False for null hosts)."""
     enc = distinct(hosts)
-    flags = pa.array([h is not None and ip_literal(h) for h in enc.dictionary.to_pylist()], pa.bool_())
-    return pc.fill_null(flags.take(enc.indices), False)
+    return pc.fill_null(literal_values(enc.dictionary).take(enc.indices), False)
+
+
+def literal_values(names: pa.Array) -> pa.BooleanArray:
+    """Whether each distinct name is an IP address (null stays null), ``ip_literal`` asked only where it may be.
+
+    Detect asks this of every bucket's dictionary of hosts, nearly all of them
+    names: a name with an ASCII letter and no colon keeps the letter through
+    ``_bare`` and cannot be an address, so only the rest (a few per thousand) are
+    checked one by one, and the test runs on the column without the GIL.
+    """
+    names = pc.cast(names, pa.string())
+    maybe = pc.or_(pc.match_substring(names, ":"), pc.invert(pc.match_substring_regex(names, "[A-Za-z]")))
+    rows = np.flatnonzero(pc.fill_null(maybe, False).to_numpy(zero_copy_only=False))
+    flags = np.zeros(len(names), bool)
+    flags[rows] = [ip_literal(h) for h in names.take(pa.array(rows, pa.int64())).to_pylist()]
+    return pa.array(flags, pa.bool_(), mask=np.asarray(names.is_null().to_numpy(zero_copy_only=False), bool))

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..enrich.domains import ip_literal
+from ..enrich.domains import literal_values
 from ..errors import ConfigError
 from . import _proxy_urls as urls
 from . import text
@@ -70,14 +70,15 @@ _SHIFT = 40
 """Bits for time (ms since the first event) in a packed (person, time) sort key."""
 
 
-def _values(column: pa.Array | pa.ChunkedArray) -> list[str]:
-    """The distinct values of a dictionary column (from its dictionaries: no pass over the rows)."""
+def _values(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The distinct values of a dictionary column (from its dictionaries: no pass over the rows), nulls left out.
+
+    Worked out for every bucket of a large day, whose dictionaries each hold
+    nearly all of the day's domains: so in Arrow, not as a Python set.
+    """
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    seen: set[str] = set()
-    for chunk in chunks:
-        values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else pc.unique(chunk)
-        seen.update(v for v in values.to_pylist() if v is not None)
-    return sorted(seen)
+    values = [pc.cast(c.dictionary if pa.types.is_dictionary(c.type) else c, pa.string()) for c in chunks]
+    return pc.drop_null(pc.unique(pa.chunked_array(values, pa.string())))
 
 
 def _networks(rule: Rule) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -91,18 +92,17 @@ def _networks(rule: Rule) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]
     return networks
 
 
-def _addresses(domains: list[str], allow: list) -> tuple[set[str], set[str]]:
+def _addresses(domains: pa.Array, allow: list) -> tuple[set[str], set[str]]:
     """Of the distinct registered domains, the IP literals split into suspect and trusted addresses.
 
     Trusted: private, loopback, link-local and other non-global addresses (the
     school's own servers), and the ``ip_literal_allow`` ranges (video-call relays).
     """
     suspect, trusted = set(), set()
-    for value in domains:
-        if ip_literal(value):
-            address = ipaddress.ip_address(value.strip("[]").split("%", 1)[0])
-            allowed = not address.is_global or any(address in net for net in allow if net.version == address.version)
-            (trusted if allowed else suspect).add(value)
+    for value in domains.filter(literal_values(domains)).to_pylist():
+        address = ipaddress.ip_address(value.strip("[]").split("%", 1)[0])
+        allowed = not address.is_global or any(address in net for net in allow if net.version == address.version)
+        (trusted if allowed else suspect).add(value)
     return suspect, trusted
 
 
@@ -160,7 +160,7 @@ def _indicators(ctx: Context, rule: Rule) -> pd.DataFrame:
     connect = ctx.is_in("method", ["CONNECT"])
     domains = _values(ctx.events.column("domain"))
     public, private = _addresses(domains, _networks(rule))
-    onion = {d for d in domains if d.endswith(".onion")}
+    onion = set(domains.filter(pc.ends_with(domains, ".onion")).to_pylist())
     odd_port = ctx.mask(pc.is_in(ctx.events.column("port"), value_set=pa.array(rule["ports"], pa.int32())))
     doh_categories = list(rule["doh_categories"])
     candidates = (
