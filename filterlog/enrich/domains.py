@@ -229,7 +229,7 @@ def ip_literals(hosts: pa.Array | pa.ChunkedArray) -> pa.Array:
 def literal_values(names: pa.Array) -> pa.BooleanArray:
     """Whether each distinct name is an IP address (null stays null), ``ip_literal`` asked only where it may be.
 
-    Detect asks this of every bucket's dictionary of hosts, nearly all of them
+    Detect asks this of every bucket's distinct domains, nearly all of them
     names: a name with an ASCII letter and no colon keeps the letter through
     ``_bare`` and cannot be an address, so only the rest (a few per thousand) are
     checked one by one, and the test runs on the column without the GIL.

@@ -20,10 +20,9 @@ import pyarrow.compute as pc
 from ..arrays import bools, sorted_distinct, spread
 from ..config import Config
 from ..enrich.calendar import local_dates, working_seconds
-from ..enrich.domains import ip_literals
 from ..enrich.identity import coalesce_codes
 
-DERIVED = ("who", "local_date", "opened", "work_seconds", "ip_literal", "transferred")
+DERIVED = ("who", "local_date", "opened", "work_seconds", "transferred")
 """Columns ``frame`` can add that are not in the enriched schema."""
 
 STATIC_PATH = r"\.(?:js|mjs|css|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|otf|eot|map|json|mp4|m4s|ts|webm|mp3)$"
@@ -122,18 +121,6 @@ class Context:
             work = working_seconds(start, stop, self.hours, self.timezone)
         work = np.asarray(pc.fill_null(work, 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
         return opened, duration / 1000.0, work
-
-    @cached_property
-    def ip_literal(self) -> pa.Array:
-        """Whether the host is an IP address rather than a name.
-
-        Judged on the distinct values of ``domain`` (an IP literal is its own
-        registered domain), not on 10M host strings.
-        """
-        col = self.events.column("domain")
-        chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
-        parts = [spread(ip_literals(pc.cast(c.dictionary, pa.string())), c) for c in chunks]
-        return bools(np.concatenate(parts) if parts else np.zeros(0, dtype=bool))
 
     # selections ------------------------------------------------------------
     def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:
