@@ -9,6 +9,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from filterlog.demo import run_demo
+from filterlog.enrich import events as events_module
 from filterlog.enrich.events import Enricher
 from filterlog.schema import ENRICHED_SCHEMA, validate
 from filterlog.workspace import Workspace
@@ -77,3 +78,19 @@ def test_parallel_enrichment_gives_the_same_table(demo) -> None:
     assert split.num_rows == enriched.num_rows
     for name in enriched.column_names:
         assert split.column(name).to_pylist() == enriched.column(name).to_pylist(), name
+
+
+def test_parallel_enrichment_asks_once_per_host_column(demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Domains and categories go through every distinct host in Python: once for all the pieces, not per piece."""
+    result, enriched = demo
+    ws = Workspace(result.workspace)
+    events = ds.dataset(ws.events_dir, format="parquet", partitioning="hive").to_table().drop_columns(["date"])
+    enricher = Enricher.from_workspace(ws)
+    ws.close()
+    asked: list[int] = []
+    resolve, categorise = events_module.registered_domains, enricher.categories.categorise
+    monkeypatch.setattr(events_module, "registered_domains", lambda hosts: asked.append(len(hosts)) or resolve(hosts))
+    monkeypatch.setattr(enricher.categories, "categorise", lambda hosts: asked.append(len(hosts)) or categorise(hosts))
+    split = enricher.parallel(events, threads=3, min_rows=0)
+    assert asked == [events.num_rows, events.num_rows]
+    assert split.column("category").to_pylist() == enriched.column("category").to_pylist()
