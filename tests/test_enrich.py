@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
@@ -19,11 +20,8 @@ from filterlog.workspace import Workspace
 def demo(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("demo")
     result = run_demo(out, lines=20_000, reports=False)
-    ws = Workspace(result.workspace)
-    events = ds.dataset(ws.events_dir, format="parquet", partitioning="hive").to_table().drop_columns(["date"])
-    enriched = Enricher.from_workspace(ws)(events)
-    ws.close()
-    return result, enriched
+    events, enricher = _stored(result)
+    return result, enricher(events)
 
 
 def test_schema_and_row_count(demo) -> None:
@@ -68,12 +66,18 @@ def test_planted_sites_get_their_categories(demo) -> None:
     assert cats.get("bbc.co.uk") == "allow"
 
 
-def test_parallel_enrichment_gives_the_same_table(demo) -> None:
-    result, enriched = demo
+def _stored(result) -> tuple[pa.Table, Enricher]:
+    """The demo's stored events (as one table) and its workspace's enricher."""
     ws = Workspace(result.workspace)
     events = ds.dataset(ws.events_dir, format="parquet", partitioning="hive").to_table().drop_columns(["date"])
     enricher = Enricher.from_workspace(ws)
     ws.close()
+    return events, enricher
+
+
+def test_parallel_enrichment_gives_the_same_table(demo) -> None:
+    result, enriched = demo
+    events, enricher = _stored(result)
     split = enricher.parallel(events, threads=3, min_rows=0)
     assert split.num_rows == enriched.num_rows
     for name in enriched.column_names:
@@ -83,10 +87,7 @@ def test_parallel_enrichment_gives_the_same_table(demo) -> None:
 def test_parallel_enrichment_asks_once_per_host_column(demo, monkeypatch: pytest.MonkeyPatch) -> None:
     """Domains and categories go through every distinct host in Python: once for all the pieces, not per piece."""
     result, enriched = demo
-    ws = Workspace(result.workspace)
-    events = ds.dataset(ws.events_dir, format="parquet", partitioning="hive").to_table().drop_columns(["date"])
-    enricher = Enricher.from_workspace(ws)
-    ws.close()
+    events, enricher = _stored(result)
     asked: list[int] = []
     resolve, categorise = events_module.registered_domains, enricher.categories.categorise
     monkeypatch.setattr(events_module, "registered_domains", lambda hosts: asked.append(len(hosts)) or resolve(hosts))

@@ -100,8 +100,8 @@ def remember(known: dict[Any, Any], keys: list[Any], work: Callable[[list[Any]],
     """Add to ``known`` what ``work`` answers, for all the ``keys`` it lacks at once; past ``most``, start again.
 
     The per-process memory of per-host answers (registered domains here, categories):
-    every bucket of a large day, and both halves of each, ask for nearly the same
-    hosts. The caller holds the lock that guards ``known``.
+    every bucket of a large day asks for nearly the same hosts. The caller holds
+    the lock that guards ``known``.
     """
     new = [k for k in dict.fromkeys(keys) if k not in known]
     if new:
@@ -119,8 +119,8 @@ _KNOWN_KEPT = 1 << 20
 def registered_domains(hosts: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     """Registered domain of every host in a column (null where the host is null).
 
-    One caller at a time: the two halves of a bucket that detect enriches side
-    by side hold nearly the same hosts; locked, the second finds them remembered.
+    One caller at a time (threads share the memory of resolved hosts); the
+    hosts a second caller shares with the first are then found remembered.
     """
     enc = distinct(hosts)
     names = enc.dictionary.to_pylist()
