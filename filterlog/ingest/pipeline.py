@@ -27,7 +27,7 @@ from ..parts import IngestWriter
 from ..workspace import Workspace
 from .base import Reader
 from .registry import get_reader, sniff
-from .source import Source, done_with, expand, last_newline_end, sha256_file
+from .source import Source, expand, last_newline_end, sha256_file
 from .stream import Job, Progress, Resume, Tally, has_more, resume_point, stream
 
 if TYPE_CHECKING:
@@ -333,7 +333,6 @@ def _ingest_file(
         tally = stream(job)
         if not isinstance(sha, str):
             plan.file = ahead.hashed.result()
-        done_with(file.path, length=file.size)  # hashed and parsed: no further read of it
         content = plan.start.hasher.hexdigest() if not file.plain else None
         return finish(plan, tally, content)
     except BaseException:

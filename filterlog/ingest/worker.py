@@ -20,7 +20,7 @@ from ..parts import PartWriter
 from .base import Reader
 from .chunks import Chunk
 from .gather import EventFiles
-from .source import Block, Source, done_with
+from .source import Block, Source
 from .stream import Job, Resume, Tally, held_back, parse_block, prefix, quarantine_rows, stream
 
 
@@ -97,7 +97,6 @@ def _parse_chunk(work: FileWork, chunk: Chunk) -> tuple[Piece, list[tuple[str, p
     with open(work.path, "rb") as f:
         f.seek(chunk.lo)
         got = f.readinto(data)
-        done_with(work.path, f.fileno(), chunk.lo, chunk.hi - chunk.lo)
     if got != chunk.hi - chunk.lo:
         raise FilterlogError(f"{work.name}: file shrank while being read (truncated or rotated in place?)")
     text = data if chunk.terminated else data + b"\n"
@@ -129,7 +128,6 @@ def stream_file(work: FileWork, start: tuple[int, int, bool], block_size: int, l
             file_rows=work.file_rows,
         )  # fmt: skip
         tally = stream(job)
-        done_with(work.path, length=limit or 0)
         writer.close()
         return Streamed(tally, None if plain else hasher.hexdigest(), writer.parts)
     except BaseException as exc:
