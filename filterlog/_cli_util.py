@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import cluster
-from .errors import FilterlogError
+from .errors import FilterlogError, out_of_space
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -27,6 +28,12 @@ class Group(click.Group):
             return super().invoke(ctx)
         except FilterlogError as exc:
             raise click.ClickException(str(exc)) from None
+        except (OSError, sqlite3.Error) as exc:  # a full disk is the machine's state, not a bug to report
+            full = out_of_space(exc)
+            if full is None:
+                raise
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise click.ClickException(f"{where}{full}: make room and run the command again") from None
 
 
 SCHEDULER = "filterlog.scheduler"

@@ -6,6 +6,9 @@ FilterlogError; the CLI prints ``str(error)`` and exits 1, never a traceback.
 
 from __future__ import annotations
 
+import errno
+import os
+import sqlite3
 from pathlib import Path
 
 
@@ -34,3 +37,20 @@ class SchemaError(FilterlogError):
 
 class WorkspaceError(FilterlogError):
     """The workspace is unusable: locked by another run, unwritable, or damaged."""
+
+
+FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""A disk or a quota with no room left: every later write of the run would fail the same way."""
+
+
+def out_of_space(exc: BaseException) -> str | None:
+    """Why a write failed, if the disk (or the user's quota) is full; None for any other error.
+
+    pyarrow's errors carry the number too (``errno`` 28 behind "Error writing
+    bytes to file"), and SQLite's their own code for a full disk.
+    """
+    if isinstance(exc, OSError) and exc.errno in FULL:
+        return os.strerror(exc.errno)
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return "database or disk is full"
+    return None

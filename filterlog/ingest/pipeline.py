@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Config
-from ..errors import FilterlogError, InputError
+from ..errors import FilterlogError, InputError, WorkspaceError, out_of_space
 from ..parts import IngestWriter
 from ..workspace import Workspace
 from .base import Reader
@@ -191,7 +191,18 @@ def _sha_later(hashed: Future[Hashed]) -> Future[str]:
 
 
 def failure(path: Path, exc: Exception) -> FileResult:
-    """The failed result for one file: the error's own line, or an internal error to report."""
+    """The failed result for one file: the error's own line, or an internal error to report.
+
+    A full disk is not the file's fault and would fail every file after it: it
+    ends the run (WorkspaceError). The file's partial events are gone by then,
+    the files before it are stored, and the same command run again once there
+    is room goes on from this file.
+    """
+    if full := out_of_space(exc):
+        raise WorkspaceError(
+            f"{path}: not ingested: {full} in the workspace; the files before it are stored,"
+            " those after it not read. Make room and run ingest again: it goes on from this file."
+        ) from exc
     if isinstance(exc, FilterlogError):
         return FileResult(str(path), "failed", message=str(exc))
     if isinstance(exc, OSError):

@@ -36,6 +36,7 @@ import pyarrow.ipc as ipc
 
 from ..arrays import indices
 from ..enrich.identity import IpMap, attribute
+from ..errors import WorkspaceError, out_of_space
 from ..parts import Where
 from .day import TARGET, DaySource, read_batches
 from .day import files as day_files
@@ -147,6 +148,28 @@ def spill(
     files = list(day_files(src))
     mine = iter(files[part * len(files) // parts : (part + 1) * len(files) // parts])
     gathered = _Gathered(k, piece_rows(k), folder, part)
+    try:
+        _spill(mine, gathered, ip_map, k, threads)
+    except OSError as exc:
+        if full := out_of_space(exc):
+            need = src.rows * SPILLED_BYTES
+            size = f"{need / 1e9:.1f} GB" if need >= 1e9 else f"{max(1, round(need / 1e6))} MB"
+            raise WorkspaceError(
+                f"{src.day}: {full} in the workspace while setting the day's {src.rows:,} events aside to judge"
+                f" them in {k} buckets of people: that takes about {size} ({SPILLED_BYTES} bytes an event"
+                " from a Squid log). Make room (or raise [detect] memory_gb, if the machine has the memory)"
+                " and run detect again."
+            ) from exc
+        raise
+    return gathered.counts
+
+
+SPILLED_BYTES = 105
+"""Bytes the spill writes per event of a Squid log (the demo's, with referer and user agent: README)."""
+
+
+def _spill(mine: Iterator[tuple[str, Where]], gathered: _Gathered, ip_map: IpMap | None, k: int, threads: int) -> None:
+    """Cut the files on ``threads`` threads, gather their rows and write the pieces as they fill (``spill``)."""
     jobs: deque[tuple[str, Future]] = deque()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         try:
@@ -173,7 +196,6 @@ def spill(
         finally:
             for _, future in jobs:
                 future.cancel()
-    return gathered.counts
 
 
 PIECE_ROWS = 131_072
