@@ -129,6 +129,21 @@ def test_bad_file_fails_alone_on_the_cluster(tmp_path: Path, client: distributed
     assert all(f.name.split("-")[0] in {r.ingest_id for r in ws.manifest()} for f in ws.events_dir.rglob("*.parquet"))
 
 
+def test_a_file_failing_on_a_worker_is_one_line_on_the_terminal(tmp_path: Path) -> None:
+    """The worker's own log of the failed task (ERROR "Compute Failed", its traceback's text) stays off the terminal."""
+    import subprocess
+    import sys
+
+    whole = gzip.compress((SAMPLES / "squid-native.log").read_bytes() * 2000)
+    bad = tmp_path / "b.log.gz"
+    bad.write_bytes(whole[: len(whole) // 2])
+    command = [sys.executable, "-m", "filterlog", "--workspace", str(tmp_path / "ws"), "--scheduler", "local:2"]
+    done = subprocess.run([*command, "ingest", str(bad)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: {bad}: compressed file is truncated")
+
+
 def test_run_with_a_local_scheduler_reports_as_in_process(tmp_path: Path) -> None:
     """``filterlog --scheduler local:2 run``: the same count line and the same summary as without it."""
     from click.testing import CliRunner
