@@ -63,7 +63,7 @@ def test_ingest_stops_at_a_full_disk_and_goes_on_from_there_once_there_is_room(
     _fill_up_after_first_file(monkeypatch)
     with pytest.raises(WorkspaceError, match=r"second\.log: not ingested: No space left on device in the workspace"):
         ingest(ws, [NATIVE, second, third])
-    assert [Path(r.path).name for r in ws.manifest()] == [NATIVE.name]  # the first is kept, the rest not read
+    assert [Path(r.path).name for r in ws.manifest()] == [NATIVE.name]  # the first is kept, the rest are not
     assert not ws.manifest("pending") and not list(ws.root.rglob("*.tmp"))
     monkeypatch.undo()
     report = ingest(ws, [NATIVE, second, third])
@@ -78,7 +78,7 @@ def test_the_command_says_it_in_one_line(tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == (
         f"Error: {other}: not ingested: No space left on device in the workspace; the files before it are"
-        " stored, those after it not read. Make room and run ingest again: it goes on from this file."
+        " stored, those after it are not. Make room and run ingest again: it goes on from this file."
     )
     assert "Traceback" not in result.output
 

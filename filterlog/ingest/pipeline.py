@@ -201,7 +201,7 @@ def failure(path: Path, exc: Exception) -> FileResult:
     if full := out_of_space(exc):
         raise WorkspaceError(
             f"{path}: not ingested: {full} in the workspace; the files before it are stored,"
-            " those after it not read. Make room and run ingest again: it goes on from this file."
+            " those after it are not. Make room and run ingest again: it goes on from this file."
         ) from exc
     if isinstance(exc, FilterlogError):
         return FileResult(str(path), "failed", message=str(exc))
