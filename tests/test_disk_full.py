@@ -29,6 +29,11 @@ from filterlog.workspace import Workspace
 FULL = OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
 
 
+def _full(*_: object, **__: object) -> None:
+    """A write on a full disk, as pyarrow reports it."""
+    raise FULL
+
+
 def test_a_full_disk_or_quota_is_told_from_other_errors() -> None:
     assert out_of_space(FULL) == "No space left on device"
     assert out_of_space(OSError(errno.EDQUOT, "quota")) == "Disk quota exceeded"
@@ -46,7 +51,8 @@ def _fill_up_after_first_file(monkeypatch: pytest.MonkeyPatch) -> None:
     real = PartWriter.write_events
 
     def write_events(self: PartWriter, day: str, block: int, events: pa.Table) -> None:
-        first.append(first[0] if first else self.ingest_id)
+        if not first:
+            first.append(self.ingest_id)
         if self.ingest_id != first[0]:
             raise FULL
         real(self, day, block, events)
@@ -94,7 +100,7 @@ def test_detect_that_cannot_set_a_day_aside_says_how_much_room_it_takes(
 ) -> None:
     ws = _ingested(tmp_path / "ws")
     before = {p.name: p.read_bytes() for p in ws.root.glob("findings/**/*") if p.is_file()}
-    monkeypatch.setattr(buckets, "_write_piece", lambda path, batches: (_ for _ in ()).throw(FULL))
+    monkeypatch.setattr(buckets, "_write_piece", _full)
     with ws.lock(), pytest.raises(WorkspaceError) as failed:
         detect(ws, buckets=2)
     (day,) = ws.event_dates()
@@ -111,7 +117,7 @@ def test_detect_that_cannot_set_a_day_aside_says_how_much_room_it_takes(
 def test_detect_command_in_buckets_on_a_full_disk_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _ingested(tmp_path / "ws").close()
     monkeypatch.setattr(buckets, "buckets_for", lambda rows, at_once=None: 2)
-    monkeypatch.setattr(buckets, "_write_piece", lambda path, batches: (_ for _ in ()).throw(FULL))
+    monkeypatch.setattr(buckets, "_write_piece", _full)
     result = CliRunner().invoke(cli, ["--workspace", str(tmp_path / "ws"), "detect"])
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1
@@ -125,7 +131,11 @@ def test_any_other_write_on_a_full_disk_is_one_line_too(tmp_path: Path, monkeypa
 
     _ingested(tmp_path / "ws").close()
     gone = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "ws" / "findings" / "x.parquet"))
-    monkeypatch.setattr(findings, "write_day", lambda *a, **k: (_ for _ in ()).throw(gone))
+
+    def write_day(*_: object, **__: object) -> None:
+        raise gone
+
+    monkeypatch.setattr(findings, "write_day", write_day)
     result = CliRunner().invoke(cli, ["--workspace", str(tmp_path / "ws"), "detect"])
     assert result.exit_code == 1
     where = tmp_path / "ws" / "findings" / "x.parquet"
@@ -136,6 +146,10 @@ def test_other_os_errors_are_not_taken_for_a_full_disk(tmp_path: Path, monkeypat
     from filterlog import findings
 
     _ingested(tmp_path / "ws").close()
-    monkeypatch.setattr(findings, "write_day", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
+
+    def write_day(*_: object, **__: object) -> None:
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(findings, "write_day", write_day)
     result = CliRunner().invoke(cli, ["--workspace", str(tmp_path / "ws"), "detect"])
     assert result.exit_code == 1 and isinstance(result.exception, OSError) and result.exception.errno == errno.EIO
