@@ -212,6 +212,17 @@ def test_a_task_that_fails_mid_run_keeps_none_of_its_files(tmp_path: Path, monke
     assert not list(ws.root.rglob("*.tmp"))
 
 
+def test_local_workers_wake_rarely(client: distributed.Client) -> None:
+    """Timing the event loop 50 times a second, and sampling for a dashboard, took an idle local:2 0.5 CPU-s in 10 s."""
+    import dask
+
+    def timings() -> tuple[str, str]:
+        admin = dask.config.get("distributed.admin")
+        return admin["tick"]["interval"], admin["system-monitor"]["interval"]
+
+    assert set(client.run(timings).values()) == {("1s", "5s")}
+
+
 def test_local_workers_keep_glibc_malloc_defaults(client: distributed.Client) -> None:
     """Dask's MALLOC_TRIM_THRESHOLD_ made every block buffer a fresh mapping (4M page faults per 10M lines)."""
     assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
