@@ -1,5 +1,6 @@
 """filterlog: evidence from a school's web-filter logs."""
 
+import ctypes
 import os
 
 import pyarrow as pa
@@ -27,3 +28,36 @@ def _memory_pool() -> None:
 
 
 _memory_pool()
+
+MMAP_THRESHOLD = 32 << 20
+"""Blocks glibc may serve from its heaps instead of a fresh mapping: its ceiling, 32 MB."""
+TRIM_THRESHOLD = 1 << 30
+"""Free memory at the top of a heap that glibc keeps for the next arrays instead of handing back."""
+
+
+def _malloc() -> bool:
+    """The C library's malloc keeps the memory numpy frees for the next arrays (glibc; unless MALLOC_*_ are set).
+
+    Left to itself, glibc serves each block above a threshold (128 kB, rising
+    to the largest block freed so far) from a fresh mapping, and hands freed
+    memory at the top of a heap back once twice that lies free. Every step of
+    detect frees arrays of a few to 20 MB and allocates the next ones, so the
+    kernel zeroed and mapped the same amount again, page by page. Judging 10M
+    events, 4 sets of 4-5 alternating rounds: 321-341k page faults -> 258-269k,
+    1.74-2.32 -> 1.51-1.65 s of system time, mean wall time 4.89-5.29 -> 4.78-4.89
+    s, peak RSS 30-100 MB higher (50M events: 1.17 -> 1.18-1.29 GB); ingesting 10M lines
+    in-process, 3 pairs: 504k -> 259k faults, 2.05 -> 1.60 s system time.
+    Set here so that Dask workers, which import this package, have it too.
+    """
+    if any(name in os.environ for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own C library: glibc or not
+    except (OSError, AttributeError, TypeError):  # no mallopt (macOS, Windows): their allocators differ anyway
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    return bool(mallopt(m_mmap_threshold, MMAP_THRESHOLD)) and bool(mallopt(m_trim_threshold, TRIM_THRESHOLD))
+
+
+_malloc()
