@@ -43,11 +43,13 @@ def _malloc() -> bool:
     memory at the top of a heap back once twice that lies free. Every step of
     detect frees arrays of a few to 20 MB and allocates the next ones, so the
     kernel zeroed and mapped the same amount again, page by page. Judging 10M
-    events, 4 sets of 4-5 alternating rounds: 321-341k page faults -> 258-269k,
-    1.74-2.32 -> 1.51-1.65 s of system time, mean wall time 4.89-5.29 -> 4.78-4.89
-    s, peak RSS 30-100 MB higher (50M events: 1.17 -> 1.18-1.29 GB); ingesting 10M lines
-    in-process, 3 pairs: 504k -> 259k faults, 2.05 -> 1.60 s system time.
-    Set here so that Dask workers, which import this package, have it too.
+    events, 5 sets of 3-5 alternating rounds: 317-341k page faults -> 258-276k,
+    system time 1.67-2.32 -> 1.51-1.69 s a run, peak RSS 30-100 MB higher (50M
+    events: 1.17 -> 1.18-1.29 GB); the wall time moved within the host's noise
+    (set means 4.89-5.29 s before, 4.78-5.07 s after). Ingesting 10M lines
+    in-process, 3 pairs in each of 2 sets: 504-611k -> 259-265k faults,
+    2.05-2.33 -> 1.57-1.60 s system time. Set here so that Dask workers, which
+    import this package, have it too.
     """
     if any(name in os.environ for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
         return False
