@@ -243,7 +243,7 @@ def machine() -> list[str]:
 
 RECLAIMED = (
     "- a VM whose balloon takes back the memory the guest frees (free page reporting): memory written for the first"
-    " time after that is slow, which detect's spill at 50M pays (README, Performance)"
+    " time after that is slow, which detect's spill at 50M pays (benchmarks/README.md, the VM's memory)"
 )
 
 
