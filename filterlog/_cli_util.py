@@ -44,7 +44,14 @@ SCHEDULER = "filterlog.scheduler"
 def dask_client() -> Iterator[Client | None]:
     """The Dask client the global ``--scheduler`` asks for, for one command; None runs in-process."""
     ctx = click.get_current_context()
-    with cluster.connect(ctx.meta.get(SCHEDULER)) as client:
+    scheduler = ctx.meta.get(SCHEDULER)
+    with cluster.connect(scheduler) as client:
+        if client is not None and not client.scheduler_info()["workers"]:  # else a silent wait: say why
+            click.echo(
+                f"filterlog: the scheduler at {scheduler} has no workers yet: the work waits until one joins"
+                f" (dask worker {scheduler})",
+                err=True,
+            )
         yield client
 
 

@@ -15,10 +15,12 @@ import gc
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import uuid4
 
 from .errors import FilterlogError
 
@@ -158,3 +160,49 @@ def sharing(client: Client | None) -> int:
     from distributed import LocalCluster
 
     return workers(client) if isinstance(getattr(client, "cluster", None), LocalCluster) else 1
+
+
+def require_shared(client: Client, root: Path, files: Iterable[Path] = ()) -> None:
+    """Every worker the cluster has now sees the workspace at ``root`` and can read ``files``; else one line naming one.
+
+    Workers write events into the workspace and read logs and events by path. A
+    worker where the share is not mounted (an empty folder at that path), is
+    mounted elsewhere, or runs as a user who may not read it, would otherwise fail
+    its tasks one by one, each about a file this process can see. So this writes a
+    file holding a random token into the workspace, and every worker must read the
+    token back and open each of ``files``. Workers that join later are not asked.
+    """
+    token = uuid4().hex
+    probe = root / f".probe-{token}"
+    with os.fdopen(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as out:
+        out.write(token)
+    try:
+        seen = client.run(_sees, str(probe), [str(f) for f in files])
+    finally:
+        probe.unlink(missing_ok=True)
+    for worker, (text, unread) in sorted(seen.items()):
+        if text != token:
+            raise FilterlogError(
+                f"--scheduler: worker {worker} does not see the workspace {root}: every worker must see it"
+                " at the same path (a shared disk, or NFS mounted alike on every machine)"
+            )
+        if unread is not None:
+            raise FilterlogError(
+                f"{unread}: worker {worker} cannot read it: every worker must see the logs at the same path"
+            )
+
+
+def _sees(probe: str, files: list[str]) -> tuple[str | None, str | None]:
+    """On a worker: the probe's token (None if it cannot be read), and the first of ``files`` it cannot open."""
+    try:
+        with open(probe, encoding="ascii") as f:
+            text: str | None = f.read()
+    except OSError:
+        text = None
+    for name in files:
+        try:
+            with open(name, "rb"):
+                pass
+        except OSError:
+            return text, name
+    return text, None

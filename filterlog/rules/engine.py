@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import findings as store
-from ..cluster import sharing, workers
+from ..cluster import require_shared, sharing, workers
 from ..config import Config
 from ..enrich.events import Categoriser, Enricher
 from ..errors import ConfigError
@@ -275,6 +275,7 @@ def _on_cluster(
 
     ``share``: how many workers spill side by side on this machine's cores (``cluster.sharing``).
     """
+    require_shared(client, ws.root.absolute())
     root = str(ws.root)
     threads = max(1, _buckets.SPILL_THREADS // share)
     futures: list[list[Future]] = []
