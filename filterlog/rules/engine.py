@@ -161,6 +161,8 @@ def detect(
     chosen = select_rules(config, rules)
     only = [r.id for r in chosen] if rules else None
     report = DetectReport()
+    if client is not None:  # before anything is written: stale findings are not dropped either
+        require_shared(client, ws.root.absolute())
     in_range = within(ws.event_dates(), date_from, date_to)
     for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
         store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
@@ -275,7 +277,6 @@ def _on_cluster(
 
     ``share``: how many workers spill side by side on this machine's cores (``cluster.sharing``).
     """
-    require_shared(client, ws.root.absolute())
     root = str(ws.root)
     threads = max(1, _buckets.SPILL_THREADS // share)
     futures: list[list[Future]] = []
