@@ -172,10 +172,10 @@ def require_shared(client: Client, root: Path, files: Iterable[Path] = ()) -> No
     file holding a random token into the workspace, and every worker must read the
     token back and open each of ``files``. Workers that join later are not asked.
     """
+    from .report.files import write_private
+
     token = uuid4().hex
-    probe = root / f".probe-{token}"
-    with os.fdopen(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as out:
-        out.write(token)
+    probe = write_private(root / f".probe-{token}", token)
     try:
         seen = client.run(_sees, str(probe), [str(f) for f in files])
     finally:

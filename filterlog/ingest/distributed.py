@@ -88,8 +88,9 @@ def ingest_files(
     # workers, so it answers late; two chunks a worker left them idle between chunks (local:2 at 10M:
     # 12.8-13.6 s against 12.1-13.1 s with four, in five alternating pairs). Bounded: each is 16 MB.
     slots = 4 * workers(client) + 2
-    require_shared(client, ws.root.absolute(), [f.absolute() for f in files if os.access(f, os.R_OK)])
-    root = str(ws.root.absolute())
+    base = ws.root.absolute()
+    require_shared(client, base, [f.absolute() for f in files if os.access(f, os.R_OK)])
+    root = str(base)
     queue: deque[_Run | FileResult] = deque()
     todo = deque(files)
     ahead: deque[_Ahead] = deque()  # the next files in todo, hashed on the workers before their turn
