@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from .errors import FilterlogError
+from .storage import fsspec_fs, is_url
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -162,28 +163,34 @@ def sharing(client: Client | None) -> int:
     return workers(client) if isinstance(getattr(client, "cluster", None), LocalCluster) else 1
 
 
-def require_shared(client: Client, root: Path, files: Iterable[Path] = ()) -> None:
-    """Every worker the cluster has now sees the workspace at ``root`` and can read ``files``; else one line naming one.
+def require_shared(client: Client, where: Path | str, files: Iterable[Path] = ()) -> None:
+    """Every worker the cluster has now sees ``where`` and can read ``files``; else one line naming one.
 
-    Workers write events into the workspace and read logs and events by path. A
-    worker where the share is not mounted (an empty folder at that path), is
-    mounted elsewhere, or runs as a user who may not read it, would otherwise fail
-    its tasks one by one, each about a file this process can see. So this writes a
-    file holding a random token into the workspace, and every worker must read the
-    token back and open each of ``files``. Workers that join later are not asked.
+    ``where`` is the workspace, or the URL its events are kept at (``storage``).
+    Workers write events there and read logs and events by path. A worker where
+    the share is not mounted (an empty folder at that path), is mounted
+    elsewhere, runs as a user who may not read it, or lacks the credentials for
+    the URL, would otherwise fail its tasks one by one, each about a file this
+    process can see. So this writes a file holding a random token there, and
+    every worker must read the token back and open each of ``files``. Workers
+    that join later are not asked.
     """
-    from .report.files import write_private
-
     token = uuid4().hex
-    probe = write_private(root / f".probe-{token}", token)
+    url = isinstance(where, str) and is_url(where)
+    probe = _write_probe(where, token)
     try:
-        seen = client.run(_sees, str(probe), [str(f) for f in files])
+        seen = client.run(_sees, probe, [str(f) for f in files])
     finally:
-        probe.unlink(missing_ok=True)
+        _remove_probe(probe)
     for worker, (text, unread) in sorted(seen.items()):
+        if text != token and url:
+            raise FilterlogError(
+                f"--scheduler: worker {worker} cannot read the events' storage {where} ([storage] events):"
+                " every worker needs its package (such as s3fs) and credentials for it"
+            )
         if text != token:
             raise FilterlogError(
-                f"--scheduler: worker {worker} does not see the workspace {root}: every worker must see it"
+                f"--scheduler: worker {worker} does not see the workspace {where}: every worker must see it"
                 " at the same path (a shared disk, or NFS mounted alike on every machine)"
             )
         if unread is not None:
@@ -192,12 +199,42 @@ def require_shared(client: Client, root: Path, files: Iterable[Path] = ()) -> No
             )
 
 
+def _write_probe(where: Path | str, token: str) -> str:
+    """The probe file written, owner-only where it is a local one; its path or URL."""
+    name = f".probe-{token}"
+    if isinstance(where, str) and is_url(where):
+        probe = f"{where.rstrip('/')}/{name}"
+        fs, inner = fsspec_fs(probe)
+        try:
+            fs.makedirs(inner.rsplit("/", 1)[0], exist_ok=True)  # a folder of file://; nothing on a bucket
+            fs.pipe_file(inner, token.encode("ascii"))
+        except Exception as exc:  # each filesystem raises its own errors (botocore's, Azure's ...)
+            raise FilterlogError(f"{where}: cannot write to the events' storage: {exc}") from None
+        return probe
+    from .report.files import write_private
+
+    return str(write_private(Path(where) / name, token))
+
+
+def _remove_probe(probe: str) -> None:
+    with suppress(Exception):
+        if is_url(probe):
+            fs, inner = fsspec_fs(probe)
+            fs.rm_file(inner)
+        else:
+            os.unlink(probe)
+
+
 def _sees(probe: str, files: list[str]) -> tuple[str | None, str | None]:
     """On a worker: the probe's token (None if it cannot be read), and the first of ``files`` it cannot open."""
     try:
-        with open(probe, encoding="ascii") as f:
-            text: str | None = f.read()
-    except OSError:
+        if is_url(probe):
+            fs, inner = fsspec_fs(probe)
+            text: str | None = fs.cat_file(inner).decode("ascii")
+        else:
+            with open(probe, encoding="ascii") as f:
+                text = f.read()
+    except Exception:  # an OSError here; a URL's filesystem raises its own (no credentials, no package)
         text = None
     for name in files:
         try:

@@ -48,6 +48,13 @@ memory_gb = 2                  # detect stays well under this: a day too large f
                                # The workers of --scheduler local:N share it; a running cluster's
                                # workers have it each
 
+[storage]
+events = ""                    # where events and quarantine are kept: "" is this workspace folder;
+                               # or an fsspec URL every Dask worker reaches, e.g. "s3://bucket/school"
+                               # (its package, such as s3fs, installed; credentials from the environment).
+                               # The database, findings and reports stay here. Set it before the first
+                               # ingest: changing it later moves nothing (copy events/ and quarantine/ over)
+
 # Any rule's thresholds can be overridden, e.g.
 # [rules.repeated-blocked]
 # attempts = 3
@@ -148,6 +155,23 @@ class Detect:
 
 
 @dataclass(frozen=True)
+class Storage:
+    """Where the events are kept (``storage.EventStore``)."""
+
+    events: str = ""
+    """A URL (``scheme://...``), or "" for the workspace folder."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.events, str):
+            raise ConfigError(f'[storage] events must be a URL in quotes, or "", not {self.events!r}')
+        if self.events and "://" not in self.events:
+            raise ConfigError(
+                f'[storage] events must be a URL such as s3://bucket/school, or "" for the workspace folder,'
+                f" not {self.events!r}"
+            )
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole site configuration."""
 
@@ -156,13 +180,14 @@ class Config:
     identity: Identity = field(default_factory=Identity)
     ingest: Ingest = field(default_factory=Ingest)
     detect: Detect = field(default_factory=Detect)
+    storage: Storage = field(default_factory=Storage)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per-rule parameter overrides, keyed by rule id."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "filterlog.toml") -> Config:
         """Build and validate a Config from parsed TOML."""
-        known = {"site", "working_hours", "identity", "ingest", "detect", "rules"}
+        known = {"site", "working_hours", "identity", "ingest", "detect", "storage", "rules"}
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}")
@@ -186,6 +211,7 @@ class Config:
                 identity=Identity(**data.get("identity", {})),
                 ingest=Ingest(**data.get("ingest", {})),
                 detect=Detect(**data.get("detect", {})),
+                storage=Storage(**data.get("storage", {})),
                 rules={str(k): dict(v) for k, v in data.get("rules", {}).items()},
             )
         except TypeError as exc:

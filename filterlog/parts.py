@@ -21,8 +21,11 @@ import pyarrow.parquet as pq
 
 from .errors import WorkspaceError
 from .schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+from .storage import EventStore, arrow_source
 
 if TYPE_CHECKING:
+    from pyarrow.fs import FileSystem
+
     from .workspace import Workspace
 
 COMPRESSION = "zstd"
@@ -46,27 +49,37 @@ a hundredth, ``bytes_in`` the same. ``duration_ms`` stays plain: as differences 
 
 
 class PartWriter:
-    """Writes one ingest's events and quarantine to temporary files, for an IngestWriter to move in.
+    """Writes one ingest's events and quarantine where they wait for an IngestWriter to commit them.
 
     Events go to ``events/date=D/<ingest_id>-<block>.parquet``: one file per run of
     consecutive blocks and local date (``ingest.gather``), named by its first block,
-    so parsing threads can each write their own file in parallel.
+    so parsing threads can each write their own file in parallel. In a folder they
+    are written as ``.tmp`` beside that name; at a URL (``storage``), under it at once.
     Holds no database: a Dask worker writes parts with one of its own, and the
     client's IngestWriter adopts them (``adopt``) to commit or abort them.
     """
 
-    def __init__(self, root: str | Path, ingest_id: str) -> None:
-        self.root = Path(root)
+    def __init__(self, location: str | Path, ingest_id: str) -> None:
+        self.store = EventStore(str(location))
         self.ingest_id = ingest_id
         self._quarantine: pq.ParquetWriter | None = None
-        self._tmp: list[tuple[Path, Path]] = []
+        self._tmp: list[tuple[str, str]] = []
         self._guard = threading.Lock()
 
     @property
     def parts(self) -> list[tuple[str, str]]:
-        """The (temporary, final) paths written so far."""
+        """The (as written, final) paths written so far: the same path twice at a URL."""
         with self._guard:
-            return [(str(tmp), str(final)) for tmp, final in self._tmp]
+            return list(self._tmp)
+
+    def _target(self, final: str) -> tuple[str, FileSystem | None]:
+        """Where to write the file that becomes ``final``, and the filesystem to write it with (None: this disk)."""
+        if self.store.remote:
+            with self._guard:
+                self._tmp.append((final, final))
+            self.store.make_parent(final)
+            return arrow_source(final)
+        return str(self._tmp_for(Path(final))), None
 
     def _tmp_for(self, final: Path) -> Path:
         """A new owner-only temporary file for ``final``, which the caller then opens by name and truncates.
@@ -81,16 +94,17 @@ class PartWriter:
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = final.with_name(final.name + ".tmp")
         with self._guard:
-            self._tmp.append((tmp, final))
+            self._tmp.append((str(tmp), str(final)))
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         return tmp
 
     def write_events(self, day: str, block: int, events: pa.Table) -> None:
         """Write the events of one local date (``YYYY-MM-DD``) from ``block`` on; safe from any thread."""
-        final = self.root / "events" / f"date={day}" / f"{self.ingest_id}-{block:05d}.parquet"
+        where, filesystem = self._target(f"{self.store.day(day)}/{self.ingest_id}-{block:05d}.parquet")
         pq.write_table(
             events,
-            self._tmp_for(final),
+            where,
+            filesystem=filesystem,
             compression=COMPRESSION,
             row_group_size=1 << 20,
             use_dictionary=DICTIONARY_COLUMNS,
@@ -101,8 +115,10 @@ class PartWriter:
     def write_quarantine(self, rows: pa.Table) -> None:
         """Append rejected lines (one thread only)."""
         if self._quarantine is None:
-            tmp = self._tmp_for(self.root / "quarantine" / f"{self.ingest_id}.parquet")
-            self._quarantine = pq.ParquetWriter(tmp, QUARANTINE_SCHEMA, compression=COMPRESSION)
+            where, filesystem = self._target(self.store.quarantine(self.ingest_id))
+            self._quarantine = pq.ParquetWriter(
+                where, QUARANTINE_SCHEMA, filesystem=filesystem, compression=COMPRESSION
+            )
         self._quarantine.write_table(rows)
 
     def close(self) -> None:
@@ -112,38 +128,42 @@ class PartWriter:
             self._quarantine = None
 
     def discard(self) -> None:
-        """Delete every temporary file written (after a failure)."""
+        """Delete every file written and not yet committed (after a failure)."""
         try:
             self.close()
         except OSError:
             pass
-        for tmp, _ in self._tmp:
-            tmp.unlink(missing_ok=True)
+        self.store.remove([tmp for tmp, _ in self._tmp])
 
 
 class IngestWriter(PartWriter):
-    """The parts of one ingest and its manifest row: moved in and marked done at once, or thrown away."""
+    """The parts of one ingest and its manifest row: committed at once, or thrown away."""
 
     def __init__(self, ws: Workspace, ingest_id: str) -> None:
-        super().__init__(ws.root, ingest_id)
+        super().__init__(ws.storage.location, ingest_id)
         self.ws = ws
 
     def adopt(self, parts: list[tuple[str, str]]) -> None:
         """Take over parts a Dask worker wrote (``PartWriter.parts``), to commit or abort them with the rest."""
         with self._guard:
-            self._tmp.extend((Path(tmp), Path(final)) for tmp, final in parts)
+            self._tmp.extend((str(tmp), str(final)) for tmp, final in parts)
 
     def commit(self, counts: dict[str, object]) -> None:
-        """Close, flush to disk, move files into place, and mark the manifest row done."""
+        """Close, flush to disk, move files into place, and mark the manifest row done.
+
+        At a URL every part is in place once written (``close`` ends the quarantine's
+        upload): marking the row done is the whole commit.
+        """
         self.close()
-        for tmp, _ in self._tmp:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        for tmp, final in self._tmp:
-            os.replace(tmp, final)
+        if not self.store.remote:
+            for tmp, _ in self._tmp:
+                fd = os.open(tmp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            for tmp, final in self._tmp:
+                os.replace(tmp, final)
         sets = ", ".join(f"{k} = ?" for k in counts)
         self.ws.db.execute(
             f"UPDATE ingests SET {sets}, state = 'done' WHERE ingest_id = ?", (*counts.values(), self.ingest_id)
@@ -152,8 +172,7 @@ class IngestWriter(PartWriter):
     def abort(self) -> None:
         """Throw away everything this ingest wrote."""
         self.discard()
-        for _, final in self._tmp:
-            final.unlink(missing_ok=True)
+        self.store.remove([final for _, final in self._tmp])
         self.ws.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (self.ingest_id,))
 
 
@@ -186,7 +205,8 @@ def read_file(
     """
     dictionaries = [f.name for f in schema if pa.types.is_dictionary(f.type)]
     try:
-        reader = pq.ParquetFile(path, read_dictionary=dictionaries)
+        source, filesystem = arrow_source(str(path))
+        reader = pq.ParquetFile(source, read_dictionary=dictionaries, filesystem=filesystem)
         groups = _groups(reader.metadata, where)
         batches = []
         for batch in reader.iter_batches(batch_rows, groups, schema.names, use_threads=False):

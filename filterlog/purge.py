@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from . import findings as store
 from .errors import FilterlogError
+from .storage import arrow_source, basename
 from .workspace import Workspace
 
 DAY_SECONDS = 86_400
@@ -59,7 +60,8 @@ class PurgeError(FilterlogError):
 class Removal:
     """One thing purge deletes: a partition, a quarantine file or a report (file or pack folder)."""
 
-    path: Path
+    path: Path | str
+    """A path in the workspace, or a URL at ``[storage] events``."""
     kind: str
     """``events``, ``findings``, ``quarantine`` or ``report``."""
     rows: int
@@ -112,7 +114,7 @@ class PurgeResult:
             lines.append(f"{verb} {sum(r.rows for r in quarantine):,} quarantined lines of {len(quarantine)} ingest(s)")
         reports = self.of("report")
         if reports:
-            lines.append(f"{verb} {len(reports)} report(s): " + ", ".join(r.path.name for r in reports[:5])
+            lines.append(f"{verb} {len(reports)} report(s): " + ", ".join(Path(r.path).name for r in reports[:5])
                          + (f" +{len(reports) - 5} more" if len(reports) > 5 else ""))  # fmt: skip
         if self.ingests_emptied:
             left = "would have" if self.dry_run else "now have"
@@ -147,13 +149,23 @@ def purge(
             result.removals.append(Removal(folder, "findings", *_parquet_totals(folder), day))
         old_events = [d for d in ws.event_dates() if d < cutoff]
         for day in old_events:
-            folder = ws.events_dir / f"date={day.isoformat()}"
-            result.removals.append(Removal(folder, "events", *_parquet_totals(folder), day))
+            if ws.storage.remote:
+                files = ws.storage.parts(day)
+                totals = sum(_rows(f) for f in files), sum(ws.storage.size(f) or 0 for f in files)
+                result.removals.append(Removal(ws.storage.day(day), "events", *totals, day))
+            else:
+                folder = ws.events_dir / f"date={day.isoformat()}"
+                result.removals.append(Removal(folder, "events", *_parquet_totals(folder), day))
         _plan_quarantine(ws, result, set(old_events))
         _plan_reports(ws, result, now - older_than * DAY_SECONDS)
         if not dry_run:
             for removal in result.removals:  # findings before events: findings never outlive their events
-                _remove(removal.path)
+                if isinstance(removal.path, str) and removal.kind == "events":  # at a URL: deleted in place
+                    ws.storage.remove_folder(removal.path)
+                elif isinstance(removal.path, str):
+                    ws.storage.remove([removal.path])
+                else:
+                    _remove(removal.path)
     return result
 
 
@@ -167,9 +179,15 @@ def _parquet_totals(folder: Path) -> tuple[int, int]:
     return rows, size
 
 
-def _ingest_of(name: str) -> str:
-    """The ingest id in an event file name ``<ingest_id>-<block>.parquet``."""
-    return name.split("-", 1)[0]
+def _rows(path: str) -> int:
+    """Rows of a Parquet file at a URL, from its footer."""
+    source, filesystem = arrow_source(path)
+    return pq.read_metadata(source, filesystem=filesystem).num_rows
+
+
+def _ingest_of(path: str) -> str:
+    """The ingest id in an event file's name, ``<ingest_id>-<block>.parquet``."""
+    return basename(path).split("-", 1)[0]
 
 
 def _plan_quarantine(ws: Workspace, result: PurgeResult, old: set[date]) -> None:
@@ -177,7 +195,7 @@ def _plan_quarantine(ws: Workspace, result: PurgeResult, old: set[date]) -> None
     going: set[str] = set()
     staying: set[str] = set()
     for day in ws.event_dates():
-        ids = {_ingest_of(f.name) for f in ws.event_files(day)}
+        ids = {_ingest_of(f) for f in ws.event_files(day)}
         (going if day in old else staying).update(ids)
     emptied = going - staying
     result.ingests_emptied = len(emptied)
@@ -188,6 +206,12 @@ def _plan_quarantine(ws: Workspace, result: PurgeResult, old: set[date]) -> None
             ingested = datetime.fromisoformat(row.ingested_at).astimezone(ws.config.site.tz).date()
             if ingested >= result.cutoff:
                 continue
+        if ws.storage.remote:
+            url = ws.storage.quarantine(row.ingest_id)
+            size = ws.storage.size(url)
+            if size is not None:
+                result.removals.append(Removal(url, "quarantine", _rows(url), size))
+            continue
         path = ws.quarantine_dir / f"{row.ingest_id}.parquet"
         if path.exists():
             result.removals.append(Removal(path, "quarantine", pq.read_metadata(path).num_rows, path.stat().st_size))

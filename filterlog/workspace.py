@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,6 +26,7 @@ import pyarrow as pa
 from . import config as _config
 from .errors import WorkspaceError
 from .parts import IngestWriter, events_schema, read_parts
+from .storage import EventStore, basename
 
 ENV = "FILTERLOG_WORKSPACE"
 DEFAULT = "filterlog-data"
@@ -87,6 +89,11 @@ BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
 BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 """
+
+
+def _ingest_of(path: str) -> str:
+    """The ingest id in an events file's name, ``<ingest_id>-<block>.parquet``."""
+    return basename(path).split("-", 1)[0]
 
 
 def _partition_dates(folder: Path) -> list[date]:
@@ -173,6 +180,11 @@ class Workspace:
     def quarantine_dir(self) -> Path:
         """Rejected lines with reasons."""
         return self.root / "quarantine"
+
+    @cached_property
+    def storage(self) -> EventStore:
+        """Where events and quarantine are kept: ``[storage] events``, else this folder (``events_dir``)."""
+        return EventStore(self.config.storage.events or str(self.root))
 
     @property
     def reports_dir(self) -> Path:
@@ -305,14 +317,8 @@ class Workspace:
             from .enrich.lists import recover as recover_lists  # only then: enrich brings tldextract
 
             recover_lists(categories)
-        for ingest_id in pending:
-            for f in self.events_dir.glob(f"date=*/{ingest_id}-*.parquet"):
-                f.unlink()
-            (self.quarantine_dir / f"{ingest_id}.parquet").unlink(missing_ok=True)
-            self.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (ingest_id,))
-        for d in self.events_dir.glob("date=*"):
-            if d.is_dir() and not any(d.iterdir()):
-                d.rmdir()
+        self._drop(pending)
+        self.storage.remove_empty_days()
         return pending
 
     def forget(self, path: str, sha: str) -> int:
@@ -327,32 +333,55 @@ class Workspace:
         # pending first: a run killed while deleting leaves rows that recover() finishes removing,
         # never a 'done' row whose events are half gone (which a re-run would skip as already ingested)
         self.db.executemany("UPDATE ingests SET state = 'pending' WHERE ingest_id = ?", [(r[0],) for r in rows])
-        for (ingest_id,) in rows:
-            for f in self.events_dir.glob(f"date=*/{ingest_id}-*.parquet"):
-                f.unlink()
-            (self.quarantine_dir / f"{ingest_id}.parquet").unlink(missing_ok=True)
-            self.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (ingest_id,))
+        self._drop([r[0] for r in rows])
         return len(rows)
+
+    def _drop(self, ids: list[str]) -> None:
+        """Delete these ingests' events, quarantine and manifest rows (data first: see ``forget``)."""
+        if not ids:
+            return
+        store, doomed = self.storage, set(ids)
+        files = [f for day in store.dates() for f in store.parts(day) if _ingest_of(f) in doomed]
+        store.remove(files + [store.quarantine(i) for i in ids])
+        self.db.executemany("DELETE FROM ingests WHERE ingest_id = ?", [(i,) for i in ids])
 
     # reading ----------------------------------------------------------------
     def event_dates(self) -> list[date]:
         """Local dates that have events, in order."""
-        return _partition_dates(self.events_dir)
+        return self.storage.dates()
 
-    def event_files(self, day: date) -> list[Path]:
+    def event_files(self, day: date) -> list[str]:
         """The Parquet files holding one local date's committed events.
 
-        Parts of a pending ingest (still running, or killed between renaming
-        its files into place and marking itself done) are left out, so a
-        reader that takes no lock sees each file's events whole or not at all.
-        Pending rows are read before the folder is listed: a commit finishing
-        in between has renamed all its parts already.
+        Parts of an ingest that is not done (still running, killed between
+        writing its files and marking itself done, or aborted while a Dask
+        worker was still writing) are left out, so a reader that takes no lock
+        sees each file's events whole or not at all. In a folder, pending rows
+        are read before it is listed: a commit finishing in between has renamed
+        all its parts already. At a URL parts appear one by one before their
+        commit, so the folder is listed, the done ingests among those named are
+        looked up, and it is listed again: an ingest done by then had all its parts written.
         """
-        folder = self.events_dir / f"date={day.isoformat()}"
-        if not folder.is_dir():
-            return []
-        pending = {r[0] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")}
-        return sorted(f for f in folder.glob("*.parquet") if f.name.split("-", 1)[0] not in pending)
+        store = self.storage
+        if not store.remote:
+            pending = {r[0] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")}
+            return [f for f in store.parts(day) if _ingest_of(f) not in pending]
+        named = {_ingest_of(f) for f in store.parts(day)}
+        done = self._done(named)
+        return [f for f in store.parts(day) if _ingest_of(f) in done] if done else []
+
+    def _done(self, ids: set[str]) -> set[str]:
+        """Those of ``ids`` whose ingest is done."""
+        done: set[str] = set()
+        chosen = sorted(ids)
+        for at in range(0, len(chosen), 500):
+            batch = chosen[at : at + 500]
+            marks = ", ".join("?" * len(batch))
+            rows = self.db.execute(
+                f"SELECT ingest_id FROM ingests WHERE state = 'done' AND ingest_id IN ({marks})", batch
+            )
+            done.update(r[0] for r in rows)
+        return done
 
     def read_events(self, day: date, columns: list[str] | None = None, dictionaries: tuple[str, ...] = ()) -> pa.Table:
         """One local date's events (``EVENT_SCHEMA``, or those ``columns`` of it).

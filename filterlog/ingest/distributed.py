@@ -7,8 +7,9 @@ commit. Workers (``worker.py``) get picklable descriptions of work (paths, offse
 reader class, the time zone) and write event Parquet to the very ``.tmp``
 paths the in-process writer would use; the client adopts those paths into
 the file's IngestWriter, so commit, abort and ``Workspace.recover`` treat
-them as they treat their own. Workers must see the workspace and the logs at
-the same absolute paths (a local disk, or NFS mounted alike everywhere).
+them as they treat their own. Workers must see the logs at the same absolute
+paths, and the workspace too (a local disk, or NFS mounted alike everywhere)
+unless its events are kept at a URL (``[storage] events``): then only that.
 
 This process reads no more of a log than its first line and a few hundred
 KiB around each cut: one core that read every byte would cap the cluster at the
@@ -88,9 +89,8 @@ def ingest_files(
     # workers, so it answers late; two chunks a worker left them idle between chunks (local:2 at 10M:
     # 12.8-13.6 s against 12.1-13.1 s with four, in five alternating pairs). Bounded: each is 16 MB.
     slots = 4 * workers(client) + 2
-    base = ws.root.absolute()
-    require_shared(client, base, [f.absolute() for f in files if os.access(f, os.R_OK)])
-    root = str(base)
+    store = ws.storage.location if ws.storage.remote else str(ws.root.absolute())
+    require_shared(client, store, [f.absolute() for f in files if os.access(f, os.R_OK)])
     queue: deque[_Run | FileResult] = deque()
     todo = deque(files)
     ahead: deque[_Ahead] = deque()  # the next files in todo, hashed on the workers before their turn
@@ -122,7 +122,7 @@ def ingest_files(
                     queue.append(failure(path, exc))
                     continue
                 queue.append(
-                    plan if isinstance(plan, FileResult) else _start(plan, cfg, root, progress, workers(client))
+                    plan if isinstance(plan, FileResult) else _start(plan, cfg, store, progress, workers(client))
                 )
             while queue and (isinstance(queue[0], FileResult) or queue[0].result is not None):
                 done = queue.popleft()
@@ -183,10 +183,10 @@ def _collides(file: Hashed, queue: deque[_Run | FileResult]) -> bool:
     return any(r.plan.file.sha == file.sha or r.plan.head_sha == digest for r in active)
 
 
-def _start(plan: Plan, cfg: Config, root: str, progress: Progress | None, n_workers: int) -> _Run:
+def _start(plan: Plan, cfg: Config, store: str, progress: Progress | None, n_workers: int) -> _Run:
     file, start = plan.file, plan.start
     work = FileWork(
-        str(file.path.absolute()), str(file.path), plan.cls, cfg.site.timezone, file.sha, root,
+        str(file.path.absolute()), str(file.path), plan.cls, cfg.site.timezone, file.sha, store,
         plan.writer.ingest_id, plan.hold_fragment, cfg.ingest.file_rows,
     )  # fmt: skip
     stateful = type(plan.reader).prime is not Reader.prime  # header state carries from block to block

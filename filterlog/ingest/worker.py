@@ -35,8 +35,8 @@ class FileWork:
     reader: type[Reader]
     tz: str
     sha: str
-    root: str
-    """The workspace directory, absolute."""
+    store: str
+    """Where the events go (``storage``): the workspace directory, absolute, or a URL."""
     ingest_id: str
     hold_fragment: bool
     file_rows: int | None = None
@@ -75,7 +75,7 @@ def parse_chunks(work: FileWork, chunks: list[Chunk]) -> list[Piece]:
     Their events are gathered into files as in-process (``gather.EventFiles``),
     within the run; the last piece carries the files written.
     """
-    writer = PartWriter(work.root, work.ingest_id)
+    writer = PartWriter(work.store, work.ingest_id)
     try:
         files = EventFiles(writer, rows=work.file_rows)
         pieces = []
@@ -113,7 +113,7 @@ def _parse_chunk(work: FileWork, chunk: Chunk) -> tuple[Piece, list[tuple[str, p
 
 def stream_file(work: FileWork, start: tuple[int, int, bool], block_size: int, limit: int | None) -> Streamed:
     """Read a whole file as the in-process engine does, from ``start`` (offset, first line, mid line)."""
-    writer = PartWriter(work.root, work.ingest_id)
+    writer = PartWriter(work.store, work.ingest_id)
     try:
         src = Source(Path(work.path))
         reader = work.reader(timezone=work.tz)

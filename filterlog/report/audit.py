@@ -40,6 +40,7 @@ from ..errors import FilterlogError, WorkspaceError
 from ..ingest.base import normalise_user
 from ..output import safe_column
 from ..schema import EVENT_SCHEMA
+from ..storage import arrow_sources
 from ..workspace import Workspace, within
 from . import access, rawlines
 from .files import private_dir, safe_name, write_private
@@ -144,11 +145,12 @@ def _day(ws: Workspace, subject: Subject, day: date, enricher: Enricher) -> pa.T
     if len(ips) == 0:
         return None
     try:  # the person's addresses only: other people's rows on a shared PC are dropped after enrichment
+        files, filesystem = arrow_sources(ws.event_files(day))
         rows = pq.read_table(
-            [str(f) for f in ws.event_files(day)], schema=EVENT_SCHEMA, filters=[("client_ip", "in", ips.to_pylist())]
+            files, schema=EVENT_SCHEMA, filters=[("client_ip", "in", ips.to_pylist())], filesystem=filesystem
         )
     except (OSError, pa.ArrowInvalid) as exc:
-        raise WorkspaceError(f"{ws.events_dir}/date={day}: cannot read events: {exc}") from exc
+        raise WorkspaceError(f"{ws.storage.day(day)}: cannot read events: {exc}") from exc
     logged = rows.column("user")
     enriched = enricher(rows)
     keep = subject.mask(enriched.column("user"), enriched.column("client_ip"))

@@ -27,6 +27,7 @@ from ..arrays import indices, masked, spread
 from ..errors import WorkspaceError
 from ..parts import Where, events_schema, read_file, read_parts
 from ..schema import EVENT_NAMES
+from ..storage import arrow_source
 from ..workspace import Workspace
 
 UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format")
@@ -53,7 +54,7 @@ TARGET = events_schema(COLUMNS, AS_DICTIONARY)
 
 @dataclass(frozen=True)
 class DaySource:
-    """Where one local date's events and its neighbours' margins are, as plain paths (picklable for Dask)."""
+    """Where one local date's events and its neighbours' margins are, as paths or URLs (picklable for Dask)."""
 
     day: date
     own: tuple[str, ...]
@@ -69,7 +70,7 @@ class DaySource:
 
 def source(ws: Workspace, day: date, margin: timedelta) -> DaySource:
     """The files of ``day`` and of both neighbours, and the margin bounds, read from the footers and times only."""
-    own = [str(f) for f in ws.event_files(day)]
+    own = ws.event_files(day)
     rows, lo, hi = 0, None, None
     try:
         for path in own:
@@ -78,12 +79,12 @@ def source(ws: Workspace, day: date, margin: timedelta) -> DaySource:
             if span is not None:
                 lo, hi = span if lo is None else (min(lo, span[0]), max(hi, span[1]))
     except (OSError, pa.ArrowInvalid) as exc:
-        raise WorkspaceError(f"{ws.events_dir}/date={day}: cannot read events: {exc}") from exc
+        raise WorkspaceError(f"{ws.storage.day(day)}: cannot read events: {exc}") from exc
     if lo is None:
         return DaySource(day, tuple(own), (), (), rows, None, None)
     ms = int(margin.total_seconds() * 1000)
-    before = tuple(str(f) for f in ws.event_files(day - timedelta(days=1)))
-    after = tuple(str(f) for f in ws.event_files(day + timedelta(days=1)))
+    before = tuple(ws.event_files(day - timedelta(days=1)))
+    after = tuple(ws.event_files(day + timedelta(days=1)))
     return DaySource(day, tuple(own), before, after, rows, lo - ms, hi + ms)
 
 
@@ -92,7 +93,8 @@ def _time_span(path: str) -> tuple[int, tuple[int, int] | None]:
 
     From the footer's statistics where every row group has them, else from the time column.
     """
-    meta = pq.ParquetFile(path).metadata
+    source, filesystem = arrow_source(path)
+    meta = pq.ParquetFile(source, filesystem=filesystem).metadata
     index = meta.schema.to_arrow_schema().get_field_index("time")
     stats = [meta.row_group(i).column(index).statistics for i in range(meta.num_row_groups)]
     if meta.num_rows == 0:
@@ -100,7 +102,7 @@ def _time_span(path: str) -> tuple[int, tuple[int, int] | None]:
     if index >= 0 and all(s is not None and s.has_min_max for s in stats):
         ms = pa.array([v for s in stats for v in (s.min, s.max)], _UTC).cast(pa.int64())
         return meta.num_rows, (pc.min(ms).as_py(), pc.max(ms).as_py())
-    times = pc.cast(pq.read_table(path, columns=["time"]).column("time"), pa.int64())
+    times = pc.cast(pq.read_table(source, columns=["time"], filesystem=filesystem).column("time"), pa.int64())
     return meta.num_rows, (pc.min(times).as_py(), pc.max(times).as_py())
 
 

@@ -162,7 +162,9 @@ def detect(
     only = [r.id for r in chosen] if rules else None
     report = DetectReport()
     if client is not None:  # before anything is written: stale findings are not dropped either
-        require_shared(client, ws.root.absolute())
+        require_shared(client, ws.root.absolute())  # the config, category lists and spill are read there
+        if ws.storage.remote:
+            require_shared(client, ws.storage.location)
     in_range = within(ws.event_dates(), date_from, date_to)
     for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
         store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
