@@ -175,20 +175,14 @@ def require_shared(client: Client, where: Path | str, files: Iterable[Path] = ()
     every worker must read the token back and open each of ``files``. Workers
     that join later are not asked.
     """
-    token = uuid4().hex
     url = isinstance(where, str) and is_url(where)
-    probe = _write_probe(where, token)
-    try:
-        seen = client.run(_sees, probe, [str(f) for f in files])
-    finally:
-        _remove_probe(probe)
-    for worker, (text, unread) in sorted(seen.items()):
-        if text != token and url:
+    for worker, (seen, unread) in _ask(client, where, files):
+        if not seen and url:
             raise FilterlogError(
                 f"--scheduler: worker {worker} cannot read the events' storage {where} ([storage] events):"
                 " every worker needs its package (such as s3fs) and credentials for it"
             )
-        if text != token:
+        if not seen:
             raise FilterlogError(
                 f"--scheduler: worker {worker} does not see the workspace {where}: every worker must see it"
                 " at the same path (a shared disk, or NFS mounted alike on every machine)"
@@ -197,6 +191,22 @@ def require_shared(client: Client, where: Path | str, files: Iterable[Path] = ()
             raise FilterlogError(
                 f"{unread}: worker {worker} cannot read it: every worker must see the logs at the same path"
             )
+
+
+def all_see(client: Client, where: Path) -> bool:
+    """Whether every worker the cluster has now sees the folder ``where`` at that path (``require_shared``'s test)."""
+    return all(seen for _, (seen, _) in _ask(client, where, ()))
+
+
+def _ask(client: Client, where: Path | str, files: Iterable[Path]) -> list[tuple[str, tuple[bool, str | None]]]:
+    """Each worker, whether it read back the token written at ``where``, and the first of ``files`` it cannot open."""
+    token = uuid4().hex
+    probe = _write_probe(where, token)
+    try:
+        seen = client.run(_sees, probe, [str(f) for f in files])
+    finally:
+        _remove_probe(probe)
+    return [(worker, (text == token, unread)) for worker, (text, unread) in sorted(seen.items())]
 
 
 def _write_probe(where: Path | str, token: str) -> str:

@@ -312,6 +312,10 @@ class Workspace:
                 tmp.unlink(missing_ok=True)
         for spilled in self.root.glob(".detect-*"):  # a killed detect's person buckets (personal data)
             shutil.rmtree(spilled, ignore_errors=True)
+        if self.storage.remote:  # or those its workers spilled at the URL, not seeing this folder
+            for name in self.storage.names(self.storage.location):
+                if name.startswith(".detect-"):
+                    self.storage.remove_folder(self.storage.path(name))
         categories = self.root / "categories"
         if any(categories.glob(".tmp-*")) or any(categories.glob(".old-*")):  # a killed categories import
             from .enrich.lists import recover as recover_lists  # only then: enrich brings tldextract

@@ -263,12 +263,12 @@ def test_a_piece_is_appended_to_the_file_made_for_it_never_truncated(tmp_path: P
     monkeypatch.setattr(buckets.ipc, "new_stream", recording)
     rows = pa.table({"time": pa.array([1, 2], pa.timestamp("ms", tz="UTC"))}).to_batches()
     path = tmp_path / "bucket-0000-000-00000.arrows"
-    buckets._write_piece(path, rows)
+    buckets._write_piece(str(path), rows)
     assert len(sinks) == 1 and sinks[0].mode == "ab" and sinks[0].closed
     assert path.stat().st_mode & 0o777 == 0o600
     assert buckets.read_bucket(str(tmp_path), 0).column("time").to_pylist() == rows[0].column("time").to_pylist()
     with pytest.raises(FileExistsError):  # never over another file
-        buckets._write_piece(path, rows)
+        buckets._write_piece(str(path), rows)
 
 
 def test_a_judged_bucket_is_removed_and_the_others_still_read(many_files: Workspace, tmp_path: Path) -> None:
@@ -296,8 +296,8 @@ def test_columns_null_in_every_row_are_not_spilled_and_read_back_as_nulls(
     cut = [rows for batch in batches for _, rows in buckets._split(batch, None, 1)]
     assert "device" in cut[0].schema.names and "device" not in cut[1].schema.names
     assert "bytes_out" not in cut[0].schema.names  # null here too
-    buckets._write_piece(tmp_path / "bucket-0000-000-00000.arrows", cut)  # device in one batch: filled
-    buckets._write_piece(tmp_path / "bucket-0000-000-00001.arrows", [cut[1]])  # in none: left out
+    buckets._write_piece(f"{tmp_path}/bucket-0000-000-00000.arrows", cut)  # device in one batch: filled
+    buckets._write_piece(f"{tmp_path}/bucket-0000-000-00001.arrows", [cut[1]])  # in none: left out
     full = day.slice(50, 5)  # a value in every column: written and read back as it is, beside the others
     for at, field in enumerate(full.schema):
         if full.column(at).null_count == full.num_rows:
@@ -305,7 +305,7 @@ def test_columns_null_in_every_row_are_not_spilled_and_read_back_as_nulls(
             full = full.set_column(at, field, pa.array([value] * full.num_rows).cast(field.type))
     (whole,) = [rows for batch in full.to_batches() for _, rows in buckets._split(batch, None, 1)]
     assert whole.num_columns == len(dayread.TARGET)
-    buckets._write_piece(tmp_path / "bucket-0000-000-00002.arrows", [whole])
+    buckets._write_piece(f"{tmp_path}/bucket-0000-000-00002.arrows", [whole])
     got = buckets.read_bucket(str(tmp_path), 0)
     assert got.schema == dayread.TARGET
     assert got.column("device").to_pylist() == named.to_pylist() + [None] * 60 + ["pc-9"] * 5

@@ -27,7 +27,7 @@ from filterlog.config import Config
 from filterlog.errors import ConfigError, FilterlogError
 from filterlog.ingest import ingest
 from filterlog.purge import purge
-from filterlog.rules import detect
+from filterlog.rules import buckets, detect
 from filterlog.schema import EVENT_NAMES
 from filterlog.workspace import Workspace
 
@@ -202,3 +202,51 @@ def test_a_worker_that_cannot_reach_the_url_is_named(client, monkeypatch, tmp_pa
     with pytest.raises(FilterlogError, match=f"worker {re.escape(address)} cannot read the events' storage"):
         cluster.require_shared(client, f"file://{tmp_path}")
     assert list(tmp_path.iterdir()) == []  # the probe is gone
+
+
+def _blind_to_folders(undo: bool = False) -> None:
+    """On a worker: see no local folder (as on a machine without the workspace's share), nor load a workspace."""
+    from filterlog import cluster as c
+    from filterlog.rules import engine as e
+
+    if undo:
+        c._sees, e._worker_state = c._real_sees, e._real_state  # type: ignore[attr-defined]
+        return
+    c._real_sees, e._real_state = c._sees, e._worker_state  # type: ignore[attr-defined]
+
+    def sees(probe: str, files: list[str]) -> tuple[str | None, str | None]:
+        return c._real_sees(probe, files) if "://" in probe else (None, None)  # type: ignore[attr-defined]
+
+    def state(root: str, stamp: tuple[int, ...]) -> None:
+        raise AssertionError(f"a worker that does not see the workspace loaded it from {root}")
+
+    c._sees, e._worker_state = sees, state
+
+
+def test_workers_that_see_only_the_url_are_sent_the_lists_and_spill_there(
+    demo_day, client, monkeypatch, tmp_path: Path
+) -> None:
+    """A running cluster's machines with the bucket but not the workspace's disk: detect still gives the findings."""
+    folder = Workspace(demo_day.workspace)
+    url = f"file://{tmp_path}/bucket/school"
+    ws = _at(tmp_path / "ws", url, folder.config_path.read_text(encoding="utf-8"))
+    ingest(ws, [demo_day.day.log])
+    scratches = []
+    real = buckets.scratch
+
+    def scratch(where):
+        scratches.append(where)
+        return real(where)
+
+    monkeypatch.setattr(buckets, "scratch", scratch)
+    client.run(_blind_to_folders)
+    try:
+        with ws.lock():
+            detect(ws, client=client, buckets=3)
+        with pytest.raises(FilterlogError, match="does not see the workspace"):  # its events in the folder
+            detect(Workspace(tmp_path / "other").create(), client=client)
+    finally:
+        client.run(_blind_to_folders, undo=True)
+    assert scratches == [url]
+    assert store.read(ws).num_rows > 0 and store.read(ws).equals(store.read(folder))
+    assert not [p for p in _listing(url) if ".detect-" in p]  # the spill is gone from the bucket

@@ -184,6 +184,14 @@ class Categories:
     def __len__(self) -> int:
         return sum(len(t.hashes) for t in self.tables)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without its lock, for Dask workers that do not see the workspace (``rules.engine``)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def lists(self) -> list[ListInfo]:
         """Every list: the shipped ones, then the imports newest first."""
         return list(self.infos)

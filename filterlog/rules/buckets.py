@@ -26,7 +26,9 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from uuid import uuid4
 
 import numpy as np
 import pandas as pd
@@ -38,6 +40,7 @@ from ..arrays import indices
 from ..enrich.identity import IpMap, attribute
 from ..errors import WorkspaceError, out_of_space
 from ..parts import Where
+from ..storage import EventStore, arrow_source, is_url
 from .day import TARGET, DaySource, read_batches
 from .day import files as day_files
 
@@ -115,8 +118,8 @@ def _hashed(column: pa.Array | pa.ChunkedArray, k: int) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, width)
 
 
-def _bucket_path(folder: str, bucket: int, part: int, piece: int) -> Path:
-    return Path(folder) / f"bucket-{bucket:04d}-{part:03d}-{piece:05d}.arrows"
+def _bucket_path(folder: str, bucket: int, part: int, piece: int) -> str:
+    return f"{folder}/bucket-{bucket:04d}-{part:03d}-{piece:05d}.arrows"
 
 
 def spill(
@@ -179,7 +182,7 @@ def _spill(mine: Iterator[tuple[str, Where]], gathered: _Gathered, ip_map: IpMap
                 if job is not None:
                     jobs.append(("cut", pool.submit(_cut_file, *job, ip_map, k)))
 
-            def write(pieces: list[tuple[Path, list[pa.RecordBatch]]]) -> None:
+            def write(pieces: list[tuple[str, list[pa.RecordBatch]]]) -> None:
                 jobs.extend(("write", pool.submit(_write_piece, *piece)) for piece in pieces)
 
             for _ in range(threads + 1):
@@ -219,7 +222,7 @@ class _Gathered:
         self.waiting: list[list[pa.RecordBatch]] = [[] for _ in range(k)]
         self.written = [0] * k
 
-    def add(self, cut: list[tuple[int, pa.RecordBatch]]) -> list[tuple[Path, list[pa.RecordBatch]]]:
+    def add(self, cut: list[tuple[int, pa.RecordBatch]]) -> list[tuple[str, list[pa.RecordBatch]]]:
         """Take one file's cut rows; the pieces now full, as (path, batches) to write."""
         for b, rows in cut:
             self.waiting[b].append(rows)
@@ -227,11 +230,11 @@ class _Gathered:
         full = {b for b, _ in cut if sum(rows.num_rows for rows in self.waiting[b]) >= self.piece}
         return [self._take(b) for b in sorted(full)]
 
-    def rest(self) -> list[tuple[Path, list[pa.RecordBatch]]]:
+    def rest(self) -> list[tuple[str, list[pa.RecordBatch]]]:
         """Every bucket's last piece, however small."""
         return [self._take(b) for b, waiting in enumerate(self.waiting) if waiting]
 
-    def _take(self, b: int) -> tuple[Path, list[pa.RecordBatch]]:
+    def _take(self, b: int) -> tuple[str, list[pa.RecordBatch]]:
         path = _bucket_path(self.folder, b, self.part, self.written[b])
         batches, self.waiting[b] = self.waiting[b], []
         self.written[b] += 1
@@ -262,13 +265,14 @@ def _split(batch: pa.RecordBatch, ip_map: IpMap | None, k: int) -> list[tuple[in
     ]
 
 
-def _write_piece(path: Path, batches: list[pa.RecordBatch]) -> None:
+def _write_piece(path: str, batches: list[pa.RecordBatch]) -> None:
     """A bucket's gathered rows written to a new private file as one batch (one dictionary per column).
 
     A column none of its batches has values in is left out; one that only some have is filled with nulls.
     The new (empty) file is opened again to append, not to write: ext4 starts writing a file to disk
     when it is closed after being truncated on open, which sent every spilled byte to the disk (a
     50M-event day straight after its ingest, 2 pairs: detect 33.1-39.7 -> 27.4-30.3 s).
+    At a URL (``scratch``) the piece is one object, written whole.
     """
     present = {name for rows in batches for name in rows.schema.names}
     if any(len(present) != rows.num_columns for rows in batches):
@@ -276,8 +280,14 @@ def _write_piece(path: Path, batches: list[pa.RecordBatch]) -> None:
     piece = pa.Table.from_batches(batches)
     if len(batches) > 1:
         piece = piece.unify_dictionaries().combine_chunks()
+    if is_url(path):
+        inner, filesystem = arrow_source(path)
+        assert filesystem is not None
+        with filesystem.open_output_stream(inner) as sink, ipc.new_stream(sink, piece.schema) as writer:
+            writer.write_table(piece)
+        return
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    with pa.OSFile(str(path), "a") as sink, ipc.new_stream(sink, piece.schema) as writer:
+    with pa.OSFile(path, "a") as sink, ipc.new_stream(sink, piece.schema) as writer:
         writer.write_table(piece)
 
 
@@ -297,26 +307,33 @@ def read_bucket(folder: str, bucket: int) -> pa.Table:
     """
     tables = []
     for path in _bucket_files(folder, bucket):
-        with pa.memory_map(str(path)) as f:
-            piece = ipc.open_stream(f).read_all()
+        if is_url(path):  # read whole into memory: an object store has no pages to map
+            inner, filesystem = arrow_source(path)
+            assert filesystem is not None
+            with filesystem.open_input_file(inner) as f:
+                piece = ipc.open_stream(f).read_all()
+        else:
+            with pa.memory_map(path) as f:
+                piece = ipc.open_stream(f).read_all()
         tables.append(piece if piece.num_columns == len(TARGET) else _widened(piece, list(TARGET)))
     return pa.concat_tables(tables) if tables else TARGET.empty_table()
 
 
 def remove_bucket(folder: str, bucket: int) -> None:
     """Delete a judged bucket's files (the scratch folder's removal catches any this leaves)."""
-    for path in _bucket_files(folder, bucket):
-        path.unlink(missing_ok=True)
+    EventStore(folder).remove(_bucket_files(folder, bucket))
 
 
-def _bucket_files(folder: str, bucket: int) -> list[Path]:
+def _bucket_files(folder: str, bucket: int) -> list[str]:
     """A bucket's spilled files in the order their rows had in the date."""
-    return sorted(Path(folder).glob(f"bucket-{bucket:04d}-*.arrows"), key=_spilled_order)
+    head = f"bucket-{bucket:04d}-"
+    names = [n for n in EventStore(folder).names(folder) if n.startswith(head) and n.endswith(".arrows")]
+    return [f"{folder}/{n}" for n in sorted(names, key=_spilled_order)]
 
 
-def _spilled_order(path: Path) -> tuple[int, ...]:
+def _spilled_order(name: str) -> tuple[int, ...]:
     """(part, piece) of a spilled file: the order its rows had in the date, whatever the width of the numbers."""
-    return tuple(int(n) for n in path.stem.split("-")[2:])
+    return tuple(int(n) for n in name.removesuffix(".arrows").split("-")[2:])
 
 
 def spill_parts(src: DaySource, most: int) -> int:
@@ -325,14 +342,34 @@ def spill_parts(src: DaySource, most: int) -> int:
 
 
 @contextmanager
-def scratch(root: Path) -> Iterator[Path]:
-    """A private (0700) folder inside the workspace for spilled buckets, removed afterwards, also on error.
+def scratch(where: Path | str) -> Iterator[str]:
+    """A private folder for spilled buckets, removed afterwards, also on error.
 
-    Inside the workspace, not /tmp: it holds personal data, and Dask workers
-    see the workspace's storage but not this machine's /tmp.
+    Inside the workspace (0700), not /tmp: it holds personal data, and Dask
+    workers see the workspace's storage but not this machine's /tmp. Workers
+    of a running cluster that do not see the workspace spill at the URL its
+    events are kept at (``where`` a URL), which they all reach.
     """
-    folder = Path(tempfile.mkdtemp(prefix=".detect-", dir=root))
+    if isinstance(where, str) and is_url(where):
+        folder = f"{where.rstrip('/')}/.detect-{uuid4().hex}"
+        store = EventStore(folder)
+        try:
+            yield folder
+        finally:
+            store.remove_folder(folder)
+        return
+    local = tempfile.mkdtemp(prefix=".detect-", dir=where)
     try:
-        yield folder
+        yield local
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(local, ignore_errors=True)
+
+
+def day_folder(folder: str, day: date) -> str:
+    """A date's folder in the scratch folder (none is made at a URL: object stores need none)."""
+    path = f"{folder}/{day.isoformat()}"
+    if is_url(path):
+        EventStore(folder).make_parent(f"{path}/piece")  # a file:// URL has folders
+    else:
+        os.mkdir(path, 0o700)
+    return path

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import findings as store
-from ..cluster import require_shared, sharing, workers
+from ..cluster import all_see, require_shared, sharing, workers
 from ..config import Config
 from ..enrich.events import Categoriser, Enricher
 from ..errors import ConfigError
@@ -161,10 +161,13 @@ def detect(
     chosen = select_rules(config, rules)
     only = [r.id for r in chosen] if rules else None
     report = DetectReport()
+    here = True  # the workers see the workspace: they load its lists and spill into it
     if client is not None:  # before anything is written: stale findings are not dropped either
-        require_shared(client, ws.root.absolute())  # the config, category lists and spill are read there
-        if ws.storage.remote:
+        if ws.storage.remote:  # they need the events' URL; the workspace only if they are to spill there
             require_shared(client, ws.storage.location)
+            here = all_see(client, ws.root.absolute())
+        else:
+            require_shared(client, ws.root.absolute())
     in_range = within(ws.event_dates(), date_from, date_to)
     for stale in set(within(store.finding_dates(ws), date_from, date_to)) - set(in_range):
         store.write_day(ws, stale, FINDING_SCHEMA.empty_table(), only)
@@ -172,11 +175,11 @@ def detect(
     share = sharing(client)  # the workers of a local cluster judge side by side in this machine's budget
     at_once = _buckets.bucket_rows(config.detect.memory_gb / share)
     plans = [(src, buckets or _buckets.buckets_for(src.rows, at_once)) for src in sources]
-    with _buckets.scratch(ws.root) as folder:
+    with _buckets.scratch(ws.root if here else ws.storage.location) as folder:
         if client is None:
             judged = _in_process(ws, plans, chosen, folder)
         else:
-            judged = _on_cluster(client, ws, plans, [r.id for r in chosen], folder, share)
+            judged = _on_cluster(client, ws, plans, [r.id for r in chosen], folder, share, here)
         try:
             for src, (found, seconds) in zip(sources, judged, strict=True):
                 t0 = _time.perf_counter()
@@ -245,20 +248,14 @@ def _gathered(parts: list[Judged]) -> Judged:
     return (pa.concat_tables(tables) if tables else FINDING_SCHEMA.empty_table()), seconds
 
 
-def _day_folder(folder: Path, day: date) -> str:
-    path = folder / day.isoformat()
-    path.mkdir(mode=0o700)
-    return str(path)
-
-
-def _in_process(ws: Workspace, plans: list[tuple[DaySource, int]], rules: list[Rule], folder: Path) -> Iterator[Judged]:
+def _in_process(ws: Workspace, plans: list[tuple[DaySource, int]], rules: list[Rule], folder: str) -> Iterator[Judged]:
     """Each date's findings, judged here, one date (or one bucket) in memory at a time."""
     enricher = Enricher.from_workspace(ws)
     for src, k in plans:
         if k == 1:
             yield judge_day(src, enricher, rules)
             continue
-        where = _day_folder(folder, src.day)
+        where = _buckets.day_folder(folder, src.day)
         t0 = _time.perf_counter()
         rows = _buckets.spill(src, k, where, enricher.ip_map)
         spilled: Judged = (FINDING_SCHEMA.empty_table(), {"spill": _time.perf_counter() - t0})
@@ -273,20 +270,31 @@ def _in_process(ws: Workspace, plans: list[tuple[DaySource, int]], rules: list[R
 
 
 def _on_cluster(
-    client: Client, ws: Workspace, plans: list[tuple[DaySource, int]], rule_ids: list[str], folder: Path, share: int
+    client: Client,
+    ws: Workspace,
+    plans: list[tuple[DaySource, int]],
+    rule_ids: list[str],
+    folder: str,
+    share: int,
+    here: bool,
 ) -> Iterator[Judged]:
     """Each date's findings, judged on the cluster: one task per ordinary date; a spill task then one per bucket.
 
     ``share``: how many workers spill side by side on this machine's cores (``cluster.sharing``).
+    Workers that see the workspace (``here``) load its configuration and lists themselves, once per
+    process; to others this process sends them (a few MB, with a school's imported UT1 lists).
     """
-    root = str(ws.root)
+    root: str | Future = str(ws.root.absolute())
+    if not here:
+        enricher = Enricher.from_workspace(ws)
+        root = client.scatter((enricher, enricher.config), broadcast=True, hash=False)
     threads = max(1, _buckets.SPILL_THREADS // share)
     futures: list[list[Future]] = []
     for src, k in plans:
         if k == 1:
             futures.append([client.submit(day_task, root, src, rule_ids, pure=False)])
             continue
-        where = _day_folder(folder, src.day)
+        where = _buckets.day_folder(folder, src.day)
         n = _buckets.spill_parts(src, workers(client))
         spills = [client.submit(spill_task, root, src, k, where, i, n, threads, pure=False) for i in range(n)]
         futures.append([*spills, *(client.submit(bucket_task, root, src.day, where, b, rule_ids, spills, pure=False)
@@ -309,7 +317,14 @@ def _worker_state(root: str, stamp: tuple[int, ...]) -> tuple[Enricher, Config]:
     return enricher, enricher.config
 
 
-def _state(root: str) -> tuple[Enricher, Config]:
+State = str | tuple[Enricher, Config]
+"""What a worker judges with: the workspace's path (it loads the lists there), or the enricher and config sent."""
+
+
+def _state(root: State) -> tuple[Enricher, Config]:
+    """The enricher and configuration a task judges with: loaded from the workspace at ``root``, or as sent."""
+    if not isinstance(root, str):
+        return root
     base = Path(root)
     stamp = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (base / "filterlog.toml", base / "categories"))
     return _worker_state(root, stamp)
@@ -319,14 +334,14 @@ def _rules(config: Config, rule_ids: list[str]) -> list[Rule]:
     return [r for r in load_rules(config) if r.id in set(rule_ids)]
 
 
-def day_task(root: str, src: DaySource, rule_ids: list[str]) -> Judged:
+def day_task(root: State, src: DaySource, rule_ids: list[str]) -> Judged:
     """Dask task: a whole date, judged on a worker."""
     enricher, config = _state(root)
     return judge_day(src, enricher, _rules(config, rule_ids))
 
 
 def spill_task(
-    root: str, src: DaySource, k: int, folder: str, part: int, parts: int, threads: int
+    root: State, src: DaySource, k: int, folder: str, part: int, parts: int, threads: int
 ) -> tuple[list[int], dict[str, float]]:
     """Dask task: one part of a large date streamed into ``k`` bucket files; the rows per bucket, and its seconds."""
     enricher, _ = _state(root)
@@ -336,7 +351,7 @@ def spill_task(
 
 
 def bucket_task(
-    root: str, day: date, folder: str, bucket: int, rule_ids: list[str], spilled: list[tuple[list[int], dict]]
+    root: State, day: date, folder: str, bucket: int, rule_ids: list[str], spilled: list[tuple[list[int], dict]]
 ) -> Judged:
     """Dask task: one bucket of a date's people, judged on a worker once every ``spill_task`` has written its part."""
     if not any(rows[bucket] for rows, _ in spilled):
