@@ -3,6 +3,7 @@
     python benchmarks/bench_scale.py                       # 1M, 10M, 50M lines; writes benchmarks/RESULTS.md
     python benchmarks/bench_scale.py --sizes 1M,10M --repeat 2
     python benchmarks/bench_scale.py --sizes 50M --tools filterlog,local:1,local:2 --out /tmp/50m.md
+    python benchmarks/bench_scale.py --sizes 10M --tools filterlog,local:2 --events-at file:///tmp/b --out /tmp/u.md
 
 One command makes the whole of benchmarks/RESULTS.md: machine details, the table, every run.
 The input is a generated demo day (``filterlog.demo.generate_day``, cached by inputs.py),
@@ -13,7 +14,8 @@ per-line parser (benchmarks/naive.py) and GoAccess read the unsplit file. Every 
 command is its own child process: wall and CPU seconds (workers included) come from its
 rusage; peak RSS is both the largest single process (rusage) and the whole process tree
 (sampled every 0.2 s with psutil, workers included). Tools that are missing are skipped with a
-note: GoAccess comes from ``make bench-tools``.
+note: GoAccess comes from ``make bench-tools``. ``--events-at URL`` keeps each workspace's events in
+a fresh folder under that fsspec URL (``[storage] events``), deleted after the run.
 """
 
 from __future__ import annotations
@@ -153,12 +155,13 @@ def _site_config(log: Path) -> str:
     return demo_config(SimpleNamespace(ip_map=log.parent / "ip_map.csv", groups=log.parent / "groups.csv"))
 
 
-def run_filterlog(tool: str, log: Path, parts: list[Path], work: Path, row: Row) -> None:
+def run_filterlog(tool: str, log: Path, parts: list[Path], work: Path, row: Row, events_at: str = "") -> None:
     """Ingest the parts into a fresh workspace, then detect on it; both measured."""
     ws = work / "ws"
     shutil.rmtree(ws, ignore_errors=True)
     ws.mkdir(mode=0o700)
-    (ws / "filterlog.toml").write_text(_site_config(log), encoding="utf-8")
+    url = f"{events_at.rstrip('/')}/{work.name}" if events_at else ""
+    (ws / "filterlog.toml").write_text(_site_config(log).replace('events = ""', f'events = "{url}"'), encoding="utf-8")
     base = [sys.executable, "-m", "filterlog", "--workspace", str(ws)]
     if tool != "filterlog":
         base += ["--scheduler", tool]
@@ -179,6 +182,12 @@ def run_filterlog(tool: str, log: Path, parts: list[Path], work: Path, row: Row)
             print(f"!! {tool} detect exited {detect.rc}: {detect.stderr[-1500:]}", file=sys.stderr)
     finally:
         shutil.rmtree(ws, ignore_errors=True)
+        if url:
+            import fsspec
+
+            fs, inner = fsspec.core.url_to_fs(url)
+            if fs.exists(inner):
+                fs.rm(inner, recursive=True)
 
 
 def run_other(tool: str, log: Path, work: Path, row: Row) -> None:
@@ -353,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="the report (default: %(default)s)")
     ap.add_argument("--keep-logs", action="store_true", help="keep logs this run generated (300 MB per 1M lines)")
     ap.add_argument("--slow", action="store_true", help=f"also run GoAccess above {GOACCESS_MAX:,} lines")
+    ap.add_argument("--events-at", default="", metavar="URL", help="keep the events under this fsspec URL")
     args = ap.parse_args(argv)
     sizes = [int(float(s[:-1]) * {"K": 1e3, "M": 1e6}[s[-1].upper()]) if s[-1].isalpha() else int(s)
              for s in args.sizes.split(",")]  # fmt: skip
@@ -385,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                 work = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=tmp_root))
                 try:
                     if row.tool in FILTERLOG:
-                        run_filterlog(row.tool, log, parts, work, row)
+                        run_filterlog(row.tool, log, parts, work, row, args.events_at)
                     else:
                         run_other(row.tool, log, work, row)
                 finally:
@@ -400,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         "# filterlog at scale: ingest and detect beside a naive parser and GoAccess",
         "",
         f"Made by `python benchmarks/bench_scale.py --sizes {args.sizes} --tools {','.join(tools)} "
-        f"--files {args.files} --repeat {args.repeat}{' --slow' if args.slow else ''}` on {started:%Y-%m-%d %H:%M} UTC "
+        f"--files {args.files} --repeat {args.repeat}{' --slow' if args.slow else ''}"
+        f"{f' --events-at {args.events_at}' if args.events_at else ''}` on {started:%Y-%m-%d %H:%M} UTC "
         f"(generated demo day, Squid native; filterlog reads it as {args.files} files).",
         "",
         *machine(),
