@@ -104,14 +104,17 @@ class EventStore:
 
     # listing ----------------------------------------------------------------
     def names(self, folder: str) -> list[str]:
-        """The names in ``folder`` (files and folders), sorted; none if it does not exist."""
+        """The names in ``folder`` (files and folders), sorted; none if it does not exist.
+
+        At a URL the listing is asked for afresh: fsspec keeps listings (s3fs does),
+        and Dask workers and other runs write here without this process knowing.
+        """
         try:
             if not self.remote:
                 return sorted(os.listdir(folder))
             fs, inner = fsspec_fs(folder)
-            if not fs.isdir(inner):
-                return []
-            return sorted(basename(p) for p in fs.ls(inner, detail=False))
+            fs.invalidate_cache(inner)
+            return sorted(basename(p) for p in fs.ls(inner, detail=False) if p.rstrip("/") != inner.rstrip("/"))
         except FileNotFoundError:
             return []
         except OSError as exc:
@@ -139,7 +142,8 @@ class EventStore:
             if not self.remote:
                 return os.stat(path).st_size
             fs, inner = fsspec_fs(path)
-            return int(fs.size(inner)) if fs.exists(inner) else None
+            fs.invalidate_cache(inner)
+            return int(fs.size(inner))
         except FileNotFoundError:
             return None
 
@@ -155,8 +159,12 @@ class EventStore:
             return
         fs, _ = fsspec_fs(paths[0])
         inner = [fsspec_fs(p)[1] for p in paths]
-        with suppress(FileNotFoundError):
-            fs.rm([p for p in inner if fs.exists(p)])
+        try:
+            fs.rm(inner)  # one request per thousand objects on S3, where a missing key is no error
+        except FileNotFoundError:  # elsewhere it can be: one by one, then
+            for p in inner:
+                with suppress(FileNotFoundError):
+                    fs.rm_file(p)
 
     def remove_folder(self, folder: str) -> None:
         """Delete a folder and everything in it (on object storage, object by object: not atomic)."""
@@ -164,9 +172,9 @@ class EventStore:
             shutil.rmtree(folder, ignore_errors=True)
             return
         fs, inner = fsspec_fs(folder)
+        fs.invalidate_cache(inner)
         with suppress(FileNotFoundError):
-            if fs.exists(inner):
-                fs.rm(inner, recursive=True)
+            fs.rm(inner, recursive=True)
 
     def remove_empty_days(self) -> None:
         """Drop date folders left empty (a local disk only: object stores have no empty folders)."""
