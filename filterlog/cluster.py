@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from .errors import FilterlogError
-from .storage import fsspec_fs, is_url
+from .storage import fsspec_fs, is_url, make_parent
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -216,7 +216,7 @@ def _write_probe(where: Path | str, token: str) -> str:
         probe = f"{where.rstrip('/')}/{name}"
         fs, inner = fsspec_fs(probe)
         try:
-            fs.makedirs(inner.rsplit("/", 1)[0], exist_ok=True)  # a folder of file://; nothing on a bucket
+            make_parent(probe)
             fs.pipe_file(inner, token.encode("ascii"))
         except Exception as exc:  # each filesystem raises its own errors (botocore's, Azure's ...)
             raise FilterlogError(f"{where}: cannot write to the events' storage: {exc}") from None

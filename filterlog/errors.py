@@ -39,6 +39,10 @@ class WorkspaceError(FilterlogError):
     """The workspace is unusable: locked by another run, unwritable, or damaged."""
 
 
+class StorageError(WorkspaceError):
+    """The URL the events are kept at (``[storage] events``) failed: unreachable, no such bucket, no access."""
+
+
 FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 """A disk or a quota with no room left: every later write of the run would fail the same way."""
 

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from .errors import WorkspaceError
 from .schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
-from .storage import EventStore, arrow_source
+from .storage import EventStore, arrow_source, failing
 
 if TYPE_CHECKING:
     from pyarrow.fs import FileSystem
@@ -77,7 +77,8 @@ class PartWriter:
         if self.store.remote:
             with self._guard:
                 self._tmp.append((final, final))
-            self.store.make_parent(final)
+            with failing(self.store.location, "write events there"):
+                self.store.make_parent(final)
             return arrow_source(final)
         return str(self._tmp_for(Path(final))), None
 
@@ -101,31 +102,35 @@ class PartWriter:
     def write_events(self, day: str, block: int, events: pa.Table) -> None:
         """Write the events of one local date (``YYYY-MM-DD``) from ``block`` on; safe from any thread."""
         where, filesystem = self._target(f"{self.store.day(day)}/{self.ingest_id}-{block:05d}.parquet")
-        pq.write_table(
-            events,
-            where,
-            filesystem=filesystem,
-            compression=COMPRESSION,
-            row_group_size=1 << 20,
-            use_dictionary=DICTIONARY_COLUMNS,
-            write_statistics=STATISTICS_COLUMNS,
-            column_encoding=DELTA_COLUMNS,
-        )
+        with failing(self.store.location, "write events there"):
+            pq.write_table(
+                events,
+                where,
+                filesystem=filesystem,
+                compression=COMPRESSION,
+                row_group_size=1 << 20,
+                use_dictionary=DICTIONARY_COLUMNS,
+                write_statistics=STATISTICS_COLUMNS,
+                column_encoding=DELTA_COLUMNS,
+            )
 
     def write_quarantine(self, rows: pa.Table) -> None:
         """Append rejected lines (one thread only)."""
         if self._quarantine is None:
             where, filesystem = self._target(self.store.quarantine(self.ingest_id))
-            self._quarantine = pq.ParquetWriter(
-                where, QUARANTINE_SCHEMA, filesystem=filesystem, compression=COMPRESSION
-            )
-        self._quarantine.write_table(rows)
+            with failing(self.store.location, "write the quarantine there"):
+                self._quarantine = pq.ParquetWriter(
+                    where, QUARANTINE_SCHEMA, filesystem=filesystem, compression=COMPRESSION
+                )
+        with failing(self.store.location, "write the quarantine there"):
+            self._quarantine.write_table(rows)
 
     def close(self) -> None:
         """Finish the quarantine file, if any."""
         if self._quarantine is not None:
-            self._quarantine.close()
-            self._quarantine = None
+            writer, self._quarantine = self._quarantine, None
+            with failing(self.store.location, "write the quarantine there"):
+                writer.close()
 
     def discard(self) -> None:
         """Delete every file written and not yet committed (after a failure)."""
@@ -205,15 +210,16 @@ def read_file(
     """
     dictionaries = [f.name for f in schema if pa.types.is_dictionary(f.type)]
     try:
-        source, filesystem = arrow_source(str(path))
-        reader = pq.ParquetFile(source, read_dictionary=dictionaries, filesystem=filesystem)
-        groups = _groups(reader.metadata, where)
-        batches = []
-        for batch in reader.iter_batches(batch_rows, groups, schema.names, use_threads=False):
-            batch = _kept(batch if batch.schema.equals(schema) else batch.cast(schema), where)
-            if batch.num_rows:
-                batches.append(batch)
-        return batches
+        with failing(str(path), "read events"):
+            source, filesystem = arrow_source(str(path))
+            reader = pq.ParquetFile(source, read_dictionary=dictionaries, filesystem=filesystem)
+            groups = _groups(reader.metadata, where)
+            batches = []
+            for batch in reader.iter_batches(batch_rows, groups, schema.names, use_threads=False):
+                batch = _kept(batch if batch.schema.equals(schema) else batch.cast(schema), where)
+                if batch.num_rows:
+                    batches.append(batch)
+            return batches
     except (OSError, pa.ArrowInvalid) as exc:
         raise WorkspaceError(f"{path}: cannot read events: {exc}") from exc
 

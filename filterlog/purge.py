@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from . import findings as store
 from .errors import FilterlogError
-from .storage import arrow_source, basename
+from .storage import arrow_source, basename, failing
 from .workspace import Workspace
 
 DAY_SECONDS = 86_400
@@ -181,8 +181,9 @@ def _parquet_totals(folder: Path) -> tuple[int, int]:
 
 def _rows(path: str) -> int:
     """Rows of a Parquet file at a URL, from its footer."""
-    source, filesystem = arrow_source(path)
-    return pq.read_metadata(source, filesystem=filesystem).num_rows
+    with failing(path, "read its footer"):
+        source, filesystem = arrow_source(path)
+        return pq.read_metadata(source, filesystem=filesystem).num_rows
 
 
 def _ingest_of(path: str) -> str:

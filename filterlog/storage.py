@@ -23,15 +23,40 @@ from __future__ import annotations
 
 import os
 import shutil
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .errors import WorkspaceError
+from .errors import FilterlogError, StorageError, WorkspaceError
 
 if TYPE_CHECKING:
     import pyarrow.fs as pafs
+
+
+@contextmanager
+def failing(where: str, doing: str, missing_ok: bool = False) -> Iterator[None]:
+    """Any error at a URL as one line naming it (``StorageError``); errors on a local disk pass as they are.
+
+    Each filesystem raises its own errors (botocore's connection errors are not
+    OSError), and every one of them must end as a line the user can act on.
+    ``missing_ok``: FileNotFoundError passes, for the caller to take as "nothing there".
+    """
+    if not is_url(where):
+        yield
+        return
+    try:
+        yield
+    except FilterlogError:
+        raise
+    except FileNotFoundError:
+        if missing_ok:
+            raise
+        raise StorageError(f"{where}: cannot {doing}: not found (is the bucket's name right?)") from None
+    except Exception as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise StorageError(f"{where}: cannot {doing}: {reason}") from exc
 
 
 def is_url(location: str) -> bool:
@@ -46,7 +71,7 @@ def fsspec_fs(url: str) -> tuple[Any, str]:
     try:
         fs, inner = fsspec.core.url_to_fs(url)
     except (ImportError, ValueError) as exc:  # no such protocol, or its package (s3fs, gcsfs ...) is not installed
-        raise WorkspaceError(f"{url}: cannot open: {exc}") from None
+        raise StorageError(f"{url}: cannot open: {exc}") from None
     return fs, inner
 
 
@@ -66,6 +91,15 @@ def arrow_sources(paths: list[str]) -> tuple[list[str], pafs.FileSystem | None]:
         return paths, None
     _, filesystem = arrow_source(paths[0])
     return [fsspec_fs(p)[1] for p in paths], filesystem
+
+
+def make_parent(path: str) -> None:
+    """Make the folder of ``path``, a URL, where its filesystem is a local disk (``EventStore.make_parent``)."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    fs, inner = fsspec_fs(path)
+    if isinstance(fs, LocalFileSystem):
+        fs.makedirs(inner.rsplit("/", 1)[0], exist_ok=True)
 
 
 def basename(path: str) -> str:
@@ -98,9 +132,12 @@ class EventStore:
         return self.path("quarantine", f"{ingest_id}.parquet")
 
     def make_parent(self, path: str) -> None:
-        """Make the folder ``path`` goes in, where the filesystem has folders (object stores need none)."""
-        fs, inner = fsspec_fs(path)
-        fs.makedirs(inner.rsplit("/", 1)[0], exist_ok=True)
+        """Make the folder ``path`` goes in on a local disk (``file://``); object stores have no folders.
+
+        Not for every filesystem: s3fs's ``makedirs`` creates a missing bucket, and
+        a misspelt bucket name must fail, not make a bucket of that name.
+        """
+        make_parent(path)
 
     # listing ----------------------------------------------------------------
     def names(self, folder: str) -> list[str]:
@@ -112,9 +149,10 @@ class EventStore:
         try:
             if not self.remote:
                 return sorted(os.listdir(folder))
-            fs, inner = fsspec_fs(folder)
-            fs.invalidate_cache(inner)
-            return sorted(basename(p) for p in fs.ls(inner, detail=False) if p.rstrip("/") != inner.rstrip("/"))
+            with failing(folder, "list it", missing_ok=True):
+                fs, inner = fsspec_fs(folder)
+                fs.invalidate_cache(inner)
+                return sorted(basename(p) for p in fs.ls(inner, detail=False) if p.rstrip("/") != inner.rstrip("/"))
         except FileNotFoundError:
             return []
         except OSError as exc:
@@ -141,9 +179,10 @@ class EventStore:
         try:
             if not self.remote:
                 return os.stat(path).st_size
-            fs, inner = fsspec_fs(path)
-            fs.invalidate_cache(inner)
-            return int(fs.size(inner))
+            with failing(path, "read its size", missing_ok=True):
+                fs, inner = fsspec_fs(path)
+                fs.invalidate_cache(inner)
+                return int(fs.size(inner))
         except FileNotFoundError:
             return None
 
@@ -157,24 +196,26 @@ class EventStore:
                 with suppress(FileNotFoundError):
                     os.unlink(p)
             return
-        fs, _ = fsspec_fs(paths[0])
-        inner = [fsspec_fs(p)[1] for p in paths]
-        try:
-            fs.rm(inner)  # one request per thousand objects on S3, where a missing key is no error
-        except FileNotFoundError:  # elsewhere it can be: one by one, then
-            for p in inner:
-                with suppress(FileNotFoundError):
-                    fs.rm_file(p)
+        with failing(self.location, "delete events there", missing_ok=True):
+            fs, _ = fsspec_fs(paths[0])
+            inner = [fsspec_fs(p)[1] for p in paths]
+            try:
+                fs.rm(inner)  # one request per thousand objects on S3, where a missing key is no error
+            except FileNotFoundError:  # elsewhere it can be: one by one, then
+                for p in inner:
+                    with suppress(FileNotFoundError):
+                        fs.rm_file(p)
 
     def remove_folder(self, folder: str) -> None:
         """Delete a folder and everything in it (on object storage, object by object: not atomic)."""
         if not self.remote:
             shutil.rmtree(folder, ignore_errors=True)
             return
-        fs, inner = fsspec_fs(folder)
-        fs.invalidate_cache(inner)
-        with suppress(FileNotFoundError):
-            fs.rm(inner, recursive=True)
+        with failing(folder, "delete it", missing_ok=True):
+            fs, inner = fsspec_fs(folder)
+            fs.invalidate_cache(inner)
+            with suppress(FileNotFoundError):
+                fs.rm(inner, recursive=True)
 
     def remove_empty_days(self) -> None:
         """Drop date folders left empty (a local disk only: object stores have no empty folders)."""

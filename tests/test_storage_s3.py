@@ -136,3 +136,20 @@ def test_workers_with_only_the_bucket_ingest_and_detect(demo_day, s3, client, tm
     assert _events(ws).drop_columns(["source_id"]).equals(_events(folder).drop_columns(["source_id"]))
     assert store.read(ws).num_rows > 0 and store.read(ws).equals(store.read(folder))
     assert not [p for p in _objects(s3, url) if ".detect-" in p or ".probe-" in p]
+
+
+def test_a_bucket_that_does_not_exist_ends_the_run_in_one_line(s3, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from filterlog.cli import cli
+
+    log = Path(__file__).resolve().parents[1] / "samples" / "squid-native.log"
+    ws = _at(tmp_path / "ws", "s3://no-such-bucket/school", Workspace(tmp_path / "d").create().config_path.read_text())
+    result = CliRunner().invoke(cli, ["--workspace", str(ws.root), "ingest", str(log)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {log}: not ingested: s3://no-such-bucket/school: cannot write events there: not found (is the"
+        " bucket's name right?). The files before it are stored, those after it are not; run ingest again once"
+        " it works: it goes on from this file."
+    )
+    assert ws.manifest() == [] and ws.manifest("pending") == [] and "no-such-bucket" not in s3.ls("")

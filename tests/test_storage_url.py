@@ -250,3 +250,29 @@ def test_workers_that_see_only_the_url_are_sent_the_lists_and_spill_there(
     assert scratches == [url]
     assert store.read(ws).num_rows > 0 and store.read(ws).equals(store.read(folder))
     assert not [p for p in _listing(url) if ".detect-" in p]  # the spill is gone from the bucket
+
+
+class _Unreachable(fsspec.AbstractFileSystem):
+    """A filesystem whose every call fails with its own exception type, as botocore's do (not OSError)."""
+
+    protocol = "unreachable"
+
+    class DownError(Exception):
+        pass
+
+    def ls(self, path, detail=True, **kwargs):
+        raise self.DownError("Could not connect to the endpoint URL")
+
+    def _open(self, path, mode="rb", **kwargs):
+        raise self.DownError("Could not connect to the endpoint URL")
+
+
+@pytest.mark.parametrize("command", ["ingest", "detect"])
+def test_a_url_that_fails_with_its_own_errors_is_one_line(tmp_path: Path, command: str) -> None:
+    fsspec.register_implementation("unreachable", _Unreachable, clobber=True)
+    ws = _at(tmp_path / "ws", "unreachable://bucket/school")
+    args = [command, str(SAMPLES / "squid-native.log")] if command == "ingest" else [command]
+    result = CliRunner().invoke(cli, ["--workspace", str(ws.root), *args])
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: unreachable://bucket/school") and "Could not connect" in line, line

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Config
-from ..errors import FilterlogError, InputError, WorkspaceError, out_of_space
+from ..errors import FilterlogError, InputError, StorageError, WorkspaceError, out_of_space
 from ..parts import IngestWriter
 from ..workspace import Workspace
 from .base import Reader
@@ -202,6 +202,11 @@ def failure(path: Path, exc: Exception) -> FileResult:
         raise WorkspaceError(
             f"{path}: not ingested: {full} in the workspace; the files before it are stored,"
             " those after it are not. Make room and run ingest again: it goes on from this file."
+        ) from exc
+    if isinstance(exc, StorageError):  # the events' URL failed: so would every file after this one
+        raise WorkspaceError(
+            f"{path}: not ingested: {exc}. The files before it are stored, those after it are not;"
+            " run ingest again once it works: it goes on from this file."
         ) from exc
     if isinstance(exc, FilterlogError):
         return FileResult(str(path), "failed", message=str(exc))

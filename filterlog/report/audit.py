@@ -40,7 +40,7 @@ from ..errors import FilterlogError, WorkspaceError
 from ..ingest.base import normalise_user
 from ..output import safe_column
 from ..schema import EVENT_SCHEMA
-from ..storage import arrow_sources
+from ..storage import arrow_sources, failing
 from ..workspace import Workspace, within
 from . import access, rawlines
 from .files import private_dir, safe_name, write_private
@@ -146,9 +146,10 @@ def _day(ws: Workspace, subject: Subject, day: date, enricher: Enricher) -> pa.T
         return None
     try:  # the person's addresses only: other people's rows on a shared PC are dropped after enrichment
         files, filesystem = arrow_sources(ws.event_files(day))
-        rows = pq.read_table(
-            files, schema=EVENT_SCHEMA, filters=[("client_ip", "in", ips.to_pylist())], filesystem=filesystem
-        )
+        with failing(ws.storage.day(day), "read events"):
+            rows = pq.read_table(
+                files, schema=EVENT_SCHEMA, filters=[("client_ip", "in", ips.to_pylist())], filesystem=filesystem
+            )
     except (OSError, pa.ArrowInvalid) as exc:
         raise WorkspaceError(f"{ws.storage.day(day)}: cannot read events: {exc}") from exc
     logged = rows.column("user")

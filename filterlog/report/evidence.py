@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from ..enrich.calendar import local_dates
 from ..errors import WorkspaceError
 from ..schema import EVENT_SCHEMA
-from ..storage import arrow_sources
+from ..storage import arrow_sources, failing
 from ..workspace import Workspace
 
 COLUMNS = ["time", "method", "url", "host", "action", "status", "bytes_in", "source_id", "source_line"]
@@ -66,13 +66,14 @@ def _read(ws: Workspace, day: date, lines: pa.Array) -> pa.Table:
     if not files:
         return EVENT_SCHEMA.empty_table().select(COLUMNS)
     try:
-        events = pq.read_table(
-            files,
-            schema=EVENT_SCHEMA,
-            columns=COLUMNS,
-            filters=[("source_line", "in", lines.to_pylist())],
-            filesystem=filesystem,
-        )
+        with failing(ws.storage.day(day), "read events"):
+            events = pq.read_table(
+                files,
+                schema=EVENT_SCHEMA,
+                columns=COLUMNS,
+                filters=[("source_line", "in", lines.to_pylist())],
+                filesystem=filesystem,
+            )
     except (OSError, pa.ArrowInvalid) as exc:
         raise WorkspaceError(f"{ws.storage.day(day)}: cannot read events: {exc}") from exc
     events = events.filter(pc.is_in(events.column("source_line"), value_set=lines))

@@ -369,7 +369,7 @@ def day_folder(folder: str, day: date) -> str:
     """A date's folder in the scratch folder (none is made at a URL: object stores need none)."""
     path = f"{folder}/{day.isoformat()}"
     if is_url(path):
-        EventStore(folder).make_parent(f"{path}/piece")  # a file:// URL has folders
+        EventStore(folder).make_parent(f"{path}/piece")  # a file:// URL's folders
     else:
         os.mkdir(path, 0o700)
     return path

@@ -27,7 +27,7 @@ from ..arrays import indices, masked, spread
 from ..errors import WorkspaceError
 from ..parts import Where, events_schema, read_file, read_parts
 from ..schema import EVENT_NAMES
-from ..storage import arrow_source
+from ..storage import arrow_source, failing
 from ..workspace import Workspace
 
 UNREAD = ("url", "user_raw", "scheme", "status", "vendor_action", "source_format")
@@ -74,7 +74,8 @@ def source(ws: Workspace, day: date, margin: timedelta) -> DaySource:
     rows, lo, hi = 0, None, None
     try:
         for path in own:
-            n, span = _time_span(path)
+            with failing(path, "read events"):
+                n, span = _time_span(path)
             rows += n
             if span is not None:
                 lo, hi = span if lo is None else (min(lo, span[0]), max(hi, span[1]))
