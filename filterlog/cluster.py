@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from .errors import FilterlogError
-from .storage import fsspec_fs, is_url, make_parent
+from .storage import failing, fsspec_fs, is_url, make_parent
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -214,12 +214,10 @@ def _write_probe(where: Path | str, token: str) -> str:
     name = f".probe-{token}"
     if isinstance(where, str) and is_url(where):
         probe = f"{where.rstrip('/')}/{name}"
-        fs, inner = fsspec_fs(probe)
-        try:
+        with failing(where, "write there"):
             make_parent(probe)
+            fs, inner = fsspec_fs(probe)
             fs.pipe_file(inner, token.encode("ascii"))
-        except Exception as exc:  # each filesystem raises its own errors (botocore's, Azure's ...)
-            raise FilterlogError(f"{where}: cannot write to the events' storage: {exc}") from None
         return probe
     from .report.files import write_private
 

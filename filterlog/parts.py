@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from .errors import WorkspaceError
 from .schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
-from .storage import EventStore, arrow_source, failing
+from .storage import EventStore, arrow_source, delete, failing, make_parent
 
 if TYPE_CHECKING:
     from pyarrow.fs import FileSystem
@@ -78,7 +78,7 @@ class PartWriter:
             with self._guard:
                 self._tmp.append((final, final))
             with failing(self.store.location, "write events there"):
-                self.store.make_parent(final)
+                make_parent(final)
             return arrow_source(final)
         return str(self._tmp_for(Path(final))), None
 
@@ -138,7 +138,7 @@ class PartWriter:
             self.close()
         except OSError:
             pass
-        self.store.remove([tmp for tmp, _ in self._tmp])
+        delete([tmp for tmp, _ in self._tmp])
 
 
 class IngestWriter(PartWriter):
@@ -177,7 +177,7 @@ class IngestWriter(PartWriter):
     def abort(self) -> None:
         """Throw away everything this ingest wrote."""
         self.discard()
-        self.store.remove([final for _, final in self._tmp])
+        delete([final for _, final in self._tmp])
         self.ws.db.execute("DELETE FROM ingests WHERE ingest_id = ?", (self.ingest_id,))
 
 

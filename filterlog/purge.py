@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from . import findings as store
 from .errors import FilterlogError
-from .storage import arrow_source, basename, failing
+from .storage import arrow_source, basename, delete, delete_folder, failing, size_of
 from .workspace import Workspace
 
 DAY_SECONDS = 86_400
@@ -151,7 +151,7 @@ def purge(
         for day in old_events:
             if ws.storage.remote:
                 files = ws.storage.parts(day)
-                totals = sum(_rows(f) for f in files), sum(ws.storage.size(f) or 0 for f in files)
+                totals = sum(_rows(f) for f in files), sum(size_of(f) or 0 for f in files)
                 result.removals.append(Removal(ws.storage.day(day), "events", *totals, day))
             else:
                 folder = ws.events_dir / f"date={day.isoformat()}"
@@ -161,9 +161,9 @@ def purge(
         if not dry_run:
             for removal in result.removals:  # findings before events: findings never outlive their events
                 if isinstance(removal.path, str) and removal.kind == "events":  # at a URL: deleted in place
-                    ws.storage.remove_folder(removal.path)
+                    delete_folder(removal.path)
                 elif isinstance(removal.path, str):
-                    ws.storage.remove([removal.path])
+                    delete([removal.path])
                 else:
                     _remove(removal.path)
     return result
@@ -209,7 +209,7 @@ def _plan_quarantine(ws: Workspace, result: PurgeResult, old: set[date]) -> None
                 continue
         if ws.storage.remote:
             url = ws.storage.quarantine(row.ingest_id)
-            size = ws.storage.size(url)
+            size = size_of(url)
             if size is not None:
                 result.removals.append(Removal(url, "quarantine", _rows(url), size))
             continue

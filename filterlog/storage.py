@@ -94,17 +94,86 @@ def arrow_sources(paths: list[str]) -> tuple[list[str], pafs.FileSystem | None]:
 
 
 def make_parent(path: str) -> None:
-    """Make the folder of ``path``, a URL, where its filesystem is a local disk (``EventStore.make_parent``)."""
+    """Make the folder the URL ``path`` goes in, where its filesystem is a local disk (``file://``).
+
+    Object stores have no folders; and s3fs's ``makedirs`` creates a missing
+    bucket, where a misspelt bucket's name must fail instead.
+    """
     from fsspec.implementations.local import LocalFileSystem
 
-    fs, inner = fsspec_fs(path)
-    if isinstance(fs, LocalFileSystem):
-        fs.makedirs(inner.rsplit("/", 1)[0], exist_ok=True)
+    with failing(path, "write there"):
+        fs, inner = fsspec_fs(path)
+        if isinstance(fs, LocalFileSystem):
+            fs.makedirs(inner.rsplit("/", 1)[0], exist_ok=True)
 
 
 def basename(path: str) -> str:
     """The last part of a path or URL."""
     return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def listing(folder: str) -> list[str]:
+    """The names in ``folder`` (files and folders), sorted; none if it does not exist.
+
+    At a URL the listing is asked for afresh: fsspec keeps listings (s3fs does),
+    and Dask workers and other runs write there without this process knowing.
+    """
+    try:
+        if not is_url(folder):
+            return sorted(os.listdir(folder))
+        with failing(folder, "list it", missing_ok=True):
+            fs, inner = fsspec_fs(folder)
+            fs.invalidate_cache(inner)
+            return sorted(basename(p) for p in fs.ls(inner, detail=False) if p.rstrip("/") != inner.rstrip("/"))
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise WorkspaceError(f"{folder}: cannot list: {exc}") from exc
+
+
+def size_of(path: str) -> int | None:
+    """A file's size in bytes, None if it is not there."""
+    try:
+        if not is_url(path):
+            return os.stat(path).st_size
+        with failing(path, "read its size", missing_ok=True):
+            fs, inner = fsspec_fs(path)
+            fs.invalidate_cache(inner)
+            return int(fs.size(inner))
+    except FileNotFoundError:
+        return None
+
+
+def delete(paths: list[str]) -> None:
+    """Delete files (all in one place: one folder, or one URL's filesystem); those already gone are no error."""
+    if not paths:
+        return
+    if not is_url(paths[0]):
+        for p in paths:
+            with suppress(FileNotFoundError):
+                os.unlink(p)
+        return
+    with failing(paths[0], "delete it", missing_ok=True):
+        fs, _ = fsspec_fs(paths[0])
+        inner = [fsspec_fs(p)[1] for p in paths]
+        try:
+            fs.rm(inner)  # one request per thousand objects on S3, where a missing key is no error
+        except FileNotFoundError:  # elsewhere it can be: one by one, then
+            for p in inner:
+                with suppress(FileNotFoundError):
+                    fs.rm_file(p)
+
+
+def delete_folder(folder: str) -> None:
+    """Delete a folder and everything in it (on object storage, object by object: not atomic)."""
+    if not is_url(folder):
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    with failing(folder, "delete it", missing_ok=True):
+        fs, inner = fsspec_fs(folder)
+        fs.invalidate_cache(inner)
+        with suppress(FileNotFoundError):
+            fs.rm(inner, recursive=True)
 
 
 @dataclass(frozen=True)
@@ -131,37 +200,10 @@ class EventStore:
         """An ingest's quarantine file."""
         return self.path("quarantine", f"{ingest_id}.parquet")
 
-    def make_parent(self, path: str) -> None:
-        """Make the folder ``path`` goes in on a local disk (``file://``); object stores have no folders.
-
-        Not for every filesystem: s3fs's ``makedirs`` creates a missing bucket, and
-        a misspelt bucket name must fail, not make a bucket of that name.
-        """
-        make_parent(path)
-
-    # listing ----------------------------------------------------------------
-    def names(self, folder: str) -> list[str]:
-        """The names in ``folder`` (files and folders), sorted; none if it does not exist.
-
-        At a URL the listing is asked for afresh: fsspec keeps listings (s3fs does),
-        and Dask workers and other runs write here without this process knowing.
-        """
-        try:
-            if not self.remote:
-                return sorted(os.listdir(folder))
-            with failing(folder, "list it", missing_ok=True):
-                fs, inner = fsspec_fs(folder)
-                fs.invalidate_cache(inner)
-                return sorted(basename(p) for p in fs.ls(inner, detail=False) if p.rstrip("/") != inner.rstrip("/"))
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise WorkspaceError(f"{folder}: cannot list: {exc}") from exc
-
     def dates(self) -> list[date]:
         """Local dates with an events folder, in order."""
         days = []
-        for name in self.names(self.path("events")):
+        for name in listing(self.path("events")):
             if name.startswith("date="):
                 try:
                     days.append(date.fromisoformat(name[5:]))
@@ -172,56 +214,13 @@ class EventStore:
     def parts(self, day: date) -> list[str]:
         """Every events file of one date, committed or not, in name order."""
         folder = self.day(day)
-        return [f"{folder}/{n}" for n in self.names(folder) if n.endswith(".parquet")]
-
-    def size(self, path: str) -> int | None:
-        """A file's size in bytes, None if it is not there."""
-        try:
-            if not self.remote:
-                return os.stat(path).st_size
-            with failing(path, "read its size", missing_ok=True):
-                fs, inner = fsspec_fs(path)
-                fs.invalidate_cache(inner)
-                return int(fs.size(inner))
-        except FileNotFoundError:
-            return None
-
-    # deleting ---------------------------------------------------------------
-    def remove(self, paths: list[str]) -> None:
-        """Delete files; those already gone are no error."""
-        if not paths:
-            return
-        if not self.remote:
-            for p in paths:
-                with suppress(FileNotFoundError):
-                    os.unlink(p)
-            return
-        with failing(self.location, "delete events there", missing_ok=True):
-            fs, _ = fsspec_fs(paths[0])
-            inner = [fsspec_fs(p)[1] for p in paths]
-            try:
-                fs.rm(inner)  # one request per thousand objects on S3, where a missing key is no error
-            except FileNotFoundError:  # elsewhere it can be: one by one, then
-                for p in inner:
-                    with suppress(FileNotFoundError):
-                        fs.rm_file(p)
-
-    def remove_folder(self, folder: str) -> None:
-        """Delete a folder and everything in it (on object storage, object by object: not atomic)."""
-        if not self.remote:
-            shutil.rmtree(folder, ignore_errors=True)
-            return
-        with failing(folder, "delete it", missing_ok=True):
-            fs, inner = fsspec_fs(folder)
-            fs.invalidate_cache(inner)
-            with suppress(FileNotFoundError):
-                fs.rm(inner, recursive=True)
+        return [f"{folder}/{n}" for n in listing(folder) if n.endswith(".parquet")]
 
     def remove_empty_days(self) -> None:
         """Drop date folders left empty (a local disk only: object stores have no empty folders)."""
         if self.remote:
             return
-        for name in self.names(self.path("events")):
+        for name in listing(self.path("events")):
             folder = self.path("events", name)
             if name.startswith("date=") and os.path.isdir(folder) and not os.listdir(folder):
                 with suppress(FileNotFoundError):

@@ -26,7 +26,7 @@ import pyarrow as pa
 from . import config as _config
 from .errors import WorkspaceError
 from .parts import IngestWriter, events_schema, read_parts
-from .storage import EventStore, basename
+from .storage import EventStore, basename, delete, delete_folder, listing
 
 ENV = "FILTERLOG_WORKSPACE"
 DEFAULT = "filterlog-data"
@@ -313,9 +313,9 @@ class Workspace:
         for spilled in self.root.glob(".detect-*"):  # a killed detect's person buckets (personal data)
             shutil.rmtree(spilled, ignore_errors=True)
         if self.storage.remote:  # or those its workers spilled at the URL, not seeing this folder
-            for name in self.storage.names(self.storage.location):
+            for name in listing(self.storage.location):
                 if name.startswith(".detect-"):
-                    self.storage.remove_folder(self.storage.path(name))
+                    delete_folder(self.storage.path(name))
         categories = self.root / "categories"
         if any(categories.glob(".tmp-*")) or any(categories.glob(".old-*")):  # a killed categories import
             from .enrich.lists import recover as recover_lists  # only then: enrich brings tldextract
@@ -346,7 +346,7 @@ class Workspace:
             return
         store, doomed = self.storage, set(ids)
         files = [f for day in store.dates() for f in store.parts(day) if _ingest_of(f) in doomed]
-        store.remove(files + [store.quarantine(i) for i in ids])
+        delete(files + [store.quarantine(i) for i in ids])
         self.db.executemany("DELETE FROM ingests WHERE ingest_id = ?", [(i,) for i in ids])
 
     # reading ----------------------------------------------------------------

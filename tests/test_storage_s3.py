@@ -21,6 +21,7 @@ from filterlog import findings as store
 from filterlog.ingest import ingest
 from filterlog.purge import purge
 from filterlog.rules import detect
+from filterlog.storage import listing
 from filterlog.workspace import Workspace
 
 s3fs = pytest.importorskip("s3fs")
@@ -96,7 +97,7 @@ def test_a_listing_sees_what_another_process_wrote_since(s3, tmp_path: Path) -> 
     """s3fs keeps listings per instance: parts a worker wrote must not stay unseen by the client."""
     url = f"s3://{BUCKET}/{uuid4().hex}"
     ws = _at(tmp_path / "ws", url, Workspace(tmp_path / "defaults").create().config_path.read_text(encoding="utf-8"))
-    assert ws.event_dates() == [] and ws.storage.names(url) == []
+    assert ws.event_dates() == [] and listing(url) == []
     other = s3fs.S3FileSystem(skip_instance_cache=True)  # another process: its own connection and listings
     events = f"{url.removeprefix('s3://')}/events"
     other.pipe(f"{events}/date=2026-11-18/abc-00000.parquet", b"x")

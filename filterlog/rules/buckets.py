@@ -40,7 +40,7 @@ from ..arrays import indices
 from ..enrich.identity import IpMap, attribute
 from ..errors import WorkspaceError, out_of_space
 from ..parts import Where
-from ..storage import EventStore, arrow_source, is_url
+from ..storage import arrow_source, delete, delete_folder, failing, is_url, listing, make_parent
 from .day import TARGET, DaySource, read_batches
 from .day import files as day_files
 
@@ -280,10 +280,13 @@ def _write_piece(path: str, batches: list[pa.RecordBatch]) -> None:
     piece = pa.Table.from_batches(batches)
     if len(batches) > 1:
         piece = piece.unify_dictionaries().combine_chunks()
-    if is_url(path):
-        inner, filesystem = arrow_source(path)
-        assert filesystem is not None
-        with filesystem.open_output_stream(inner) as sink, ipc.new_stream(sink, piece.schema) as writer:
+    inner, filesystem = arrow_source(path)
+    if filesystem is not None:
+        with (
+            failing(path, "write the spill there"),
+            filesystem.open_output_stream(inner) as sink,
+            ipc.new_stream(sink, piece.schema) as writer,
+        ):
             writer.write_table(piece)
         return
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -307,10 +310,9 @@ def read_bucket(folder: str, bucket: int) -> pa.Table:
     """
     tables = []
     for path in _bucket_files(folder, bucket):
-        if is_url(path):  # read whole into memory: an object store has no pages to map
-            inner, filesystem = arrow_source(path)
-            assert filesystem is not None
-            with filesystem.open_input_file(inner) as f:
+        inner, filesystem = arrow_source(path)
+        if filesystem is not None:  # read whole into memory: an object store has no pages to map
+            with failing(path, "read the spill"), filesystem.open_input_file(inner) as f:
                 piece = ipc.open_stream(f).read_all()
         else:
             with pa.memory_map(path) as f:
@@ -321,13 +323,13 @@ def read_bucket(folder: str, bucket: int) -> pa.Table:
 
 def remove_bucket(folder: str, bucket: int) -> None:
     """Delete a judged bucket's files (the scratch folder's removal catches any this leaves)."""
-    EventStore(folder).remove(_bucket_files(folder, bucket))
+    delete(_bucket_files(folder, bucket))
 
 
 def _bucket_files(folder: str, bucket: int) -> list[str]:
     """A bucket's spilled files in the order their rows had in the date."""
     head = f"bucket-{bucket:04d}-"
-    names = [n for n in EventStore(folder).names(folder) if n.startswith(head) and n.endswith(".arrows")]
+    names = [n for n in listing(folder) if n.startswith(head) and n.endswith(".arrows")]
     return [f"{folder}/{n}" for n in sorted(names, key=_spilled_order)]
 
 
@@ -352,11 +354,10 @@ def scratch(where: Path | str) -> Iterator[str]:
     """
     if isinstance(where, str) and is_url(where):
         folder = f"{where.rstrip('/')}/.detect-{uuid4().hex}"
-        store = EventStore(folder)
         try:
             yield folder
         finally:
-            store.remove_folder(folder)
+            delete_folder(folder)
         return
     local = tempfile.mkdtemp(prefix=".detect-", dir=where)
     try:
@@ -369,7 +370,7 @@ def day_folder(folder: str, day: date) -> str:
     """A date's folder in the scratch folder (none is made at a URL: object stores need none)."""
     path = f"{folder}/{day.isoformat()}"
     if is_url(path):
-        EventStore(folder).make_parent(f"{path}/piece")  # a file:// URL's folders
+        make_parent(f"{path}/piece")  # a file:// URL's folders
     else:
         os.mkdir(path, 0o700)
     return path
