@@ -184,7 +184,7 @@ class Workspace:
     @cached_property
     def storage(self) -> EventStore:
         """Where events and quarantine are kept: ``[storage] events``, else this folder (``events_dir``)."""
-        return EventStore(self.config.storage.events or str(self.root))
+        return EventStore(self.config.storage.events or str(self.root.absolute()))
 
     @property
     def reports_dir(self) -> Path:
