@@ -312,10 +312,14 @@ class Workspace:
                 tmp.unlink(missing_ok=True)
         for spilled in self.root.glob(".detect-*"):  # a killed detect's person buckets (personal data)
             shutil.rmtree(spilled, ignore_errors=True)
-        if self.storage.remote:  # or those its workers spilled at the URL, not seeing this folder
+        for probe in self.root.glob(".probe-*"):  # the Dask workers' check of a killed run (cluster.require_shared)
+            probe.unlink(missing_ok=True)
+        if self.storage.remote:  # or those at the URL, where workers that do not see this folder spill
             for name in listing(self.storage.location):
                 if name.startswith(".detect-"):
                     delete_folder(self.storage.path(name))
+                elif name.startswith(".probe-"):
+                    delete([self.storage.path(name)])
         categories = self.root / "categories"
         if any(categories.glob(".tmp-*")) or any(categories.glob(".old-*")):  # a killed categories import
             from .enrich.lists import recover as recover_lists  # only then: enrich brings tldextract

@@ -278,12 +278,15 @@ def test_a_url_that_fails_with_its_own_errors_is_one_line(tmp_path: Path, comman
     assert line.startswith("Error: unreachable://bucket/school") and "Could not connect" in line, line
 
 
-def test_a_killed_detects_spill_at_the_url_is_removed_by_the_next_run(url, tmp_path: Path) -> None:
+def test_a_killed_runs_spill_and_probes_are_removed_by_the_next_run(url, tmp_path: Path) -> None:
     """Workers that did not see the workspace spilled at the URL: personal data, swept by the next lock."""
     ws = _at(tmp_path / "ws", url)
     fs, inner = fsspec.core.url_to_fs(url)
     fs.pipe(f"{inner}/.detect-0123abcd/2026-11-18/bucket-0000-000-00000.arrows", b"spilled rows")
+    fs.pipe(f"{inner}/.probe-0123abcd", b"a killed run's check of its workers")
+    (ws.root / ".probe-4567ef").write_text("the same, in the workspace folder")
     fs.pipe(f"{inner}/events/date=2026-11-18/keep-00000.parquet", b"not a spill")
     with ws.lock():
         pass
     assert _listing(url) == ["/events/date=2026-11-18/keep-00000.parquet"]
+    assert not list(ws.root.glob(".probe-*"))
