@@ -53,7 +53,8 @@ events = ""                    # where events and quarantine are kept: "" is thi
                                # or an fsspec URL every Dask worker reaches, e.g. "s3://bucket/school"
                                # (its package, such as s3fs, installed; credentials from the environment).
                                # The database, findings and reports stay here. Set it before the first
-                               # ingest: changing it later moves nothing (copy events/ and quarantine/ over)
+                               # ingest: changing it later moves nothing (copy events/ and quarantine/ over;
+                               # until then ingest and detect refuse the new setting)
 
 # Any rule's thresholds can be overridden, e.g.
 # [rules.repeated-blocked]

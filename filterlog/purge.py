@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from . import findings as store
 from .errors import FilterlogError
-from .storage import arrow_source, basename, delete, delete_folder, failing, size_of
+from .storage import arrow_source, delete, delete_folder, failing, ingest_of, size_of
 from .workspace import Workspace
 
 DAY_SECONDS = 86_400
@@ -186,17 +186,12 @@ def _rows(path: str) -> int:
         return pq.read_metadata(source, filesystem=filesystem).num_rows
 
 
-def _ingest_of(path: str) -> str:
-    """The ingest id in an event file's name, ``<ingest_id>-<block>.parquet``."""
-    return basename(path).split("-", 1)[0]
-
-
 def _plan_quarantine(ws: Workspace, result: PurgeResult, old: set[date]) -> None:
     """Quarantine files of ingests left with no events, and how many ingests that empties."""
     going: set[str] = set()
     staying: set[str] = set()
     for day in ws.event_dates():
-        ids = {_ingest_of(f) for f in ws.event_files(day)}
+        ids = {ingest_of(f) for f in ws.event_files(day)}
         (going if day in old else staying).update(ids)
     emptied = going - staying
     result.ingests_emptied = len(emptied)

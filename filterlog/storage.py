@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -110,6 +110,11 @@ def make_parent(path: str) -> None:
 def basename(path: str) -> str:
     """The last part of a path or URL."""
     return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def ingest_of(path: str) -> str:
+    """The ingest id in an events file's name, ``<ingest_id>-<block>.parquet``."""
+    return basename(path).split("-", 1)[0]
 
 
 def listing(folder: str) -> list[str]:
@@ -216,6 +221,10 @@ class EventStore:
         folder = self.day(day)
         return [f"{folder}/{n}" for n in listing(folder) if n.endswith(".parquet")]
 
+    def ingests(self, day: date) -> set[str]:
+        """The ingest ids named by one date's events files."""
+        return {ingest_of(f) for f in self.parts(day)}
+
     def remove_empty_days(self) -> None:
         """Drop date folders left empty (a local disk only: object stores have no empty folders)."""
         if self.remote:
@@ -225,3 +234,8 @@ class EventStore:
             if name.startswith("date=") and os.path.isdir(folder) and not os.listdir(folder):
                 with suppress(FileNotFoundError):
                     os.rmdir(folder)
+
+
+def holds_any(store: EventStore, done: Callable[[set[str]], set[str]]) -> bool:
+    """Whether ``store`` holds events of an ingest ``done`` counts as completed (newest date first, to the first)."""
+    return any(done(store.ingests(day)) for day in reversed(store.dates()))

@@ -26,7 +26,7 @@ import pyarrow as pa
 from . import config as _config
 from .errors import WorkspaceError
 from .parts import IngestWriter, events_schema, read_parts
-from .storage import EventStore, basename, delete, delete_folder, listing
+from .storage import EventStore, delete, delete_folder, holds_any, ingest_of, listing
 
 ENV = "FILTERLOG_WORKSPACE"
 DEFAULT = "filterlog-data"
@@ -89,11 +89,6 @@ BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
 BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 """
-
-
-def _ingest_of(path: str) -> str:
-    """The ingest id in an events file's name, ``<ingest_id>-<block>.parquet``."""
-    return basename(path).split("-", 1)[0]
 
 
 def _partition_dates(folder: Path) -> list[date]:
@@ -185,6 +180,27 @@ class Workspace:
     def storage(self) -> EventStore:
         """Where events and quarantine are kept: ``[storage] events``, else this folder (``events_dir``)."""
         return EventStore(self.config.storage.events or str(self.root.absolute()))
+
+    def _follow_storage(self) -> None:
+        """Refuse a ``[storage] events`` changed to point away from the events; record where they are.
+
+        The workspace would no longer see them, the manifest would still skip their
+        logs as read, and detect would drop the findings of their dates. Once they
+        have been copied across, the new setting is followed. Run under the lock.
+        """
+        configured = self.config.storage.events
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'events_at'").fetchone()
+        recorded = row[0] if row else ""
+        if recorded == configured:
+            return
+        before = EventStore(recorded or str(self.root.absolute()))
+        if holds_any(before, self._done) and not holds_any(self.storage, self._done):
+            raise WorkspaceError(
+                f"{self.config_path}: [storage] events is {configured or 'this workspace folder'}, but the events"
+                f" are at {before.location}: copy events/ and quarantine/ from there first (filterlog follows"
+                " them once they are there), or set it back"
+            )
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('events_at', ?)", (configured,))
 
     @property
     def reports_dir(self) -> Path:
@@ -306,6 +322,7 @@ class Workspace:
 
     def recover(self) -> list[str]:
         """Undo what a killed run left half-done; returns the ingest ids removed."""
+        self._follow_storage()
         pending = [r["ingest_id"] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")]
         for tmp in self.root.glob("**/*.tmp"):
             if _abandoned(tmp):
@@ -349,7 +366,7 @@ class Workspace:
         if not ids:
             return
         store, doomed = self.storage, set(ids)
-        files = [f for day in store.dates() for f in store.parts(day) if _ingest_of(f) in doomed]
+        files = [f for day in store.dates() for f in store.parts(day) if ingest_of(f) in doomed]
         delete(files + [store.quarantine(i) for i in ids])
         self.db.executemany("DELETE FROM ingests WHERE ingest_id = ?", [(i,) for i in ids])
 
@@ -373,10 +390,9 @@ class Workspace:
         store = self.storage
         if not store.remote:
             pending = {r[0] for r in self.db.execute("SELECT ingest_id FROM ingests WHERE state = 'pending'")}
-            return [f for f in store.parts(day) if _ingest_of(f) not in pending]
-        named = {_ingest_of(f) for f in store.parts(day)}
-        done = self._done(named)
-        return [f for f in store.parts(day) if _ingest_of(f) in done] if done else []
+            return [f for f in store.parts(day) if ingest_of(f) not in pending]
+        done = self._done(store.ingests(day))
+        return [f for f in store.parts(day) if ingest_of(f) in done] if done else []
 
     def _done(self, ids: set[str]) -> set[str]:
         """Those of ``ids`` whose ingest is done."""

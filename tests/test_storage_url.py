@@ -290,3 +290,31 @@ def test_a_killed_runs_spill_and_probes_are_removed_by_the_next_run(url, tmp_pat
         pass
     assert _listing(url) == ["/events/date=2026-11-18/keep-00000.parquet"]
     assert not list(ws.root.glob(".probe-*"))
+
+
+def test_a_setting_that_points_away_from_the_events_is_refused_until_they_are_copied(url, tmp_path: Path) -> None:
+    """Else the workspace would stop seeing its events, skip their logs as read, and drop their dates' findings."""
+    ws = Workspace(tmp_path / "ws").create()
+    log = SAMPLES / "squid-native.log"
+    run = CliRunner()
+    assert run.invoke(cli, ["--workspace", str(ws.root), "ingest", str(log)]).exit_code == 0
+    events = _events(ws)
+    defaults = ws.config_path.read_text(encoding="utf-8")
+    ws.config_path.write_text(defaults.replace('events = ""', f"events = {json.dumps(url)}", 1), encoding="utf-8")
+    for args in (["ingest", str(log)], ["detect"]):
+        result = run.invoke(cli, ["--workspace", str(ws.root), *args])
+        assert result.exit_code == 1
+        assert result.output.strip() == (
+            f"Error: {ws.config_path}: [storage] events is {url}, but the events are at {ws.root.absolute()}: copy"
+            " events/ and quarantine/ from there first (filterlog follows them once they are there), or set it back"
+        )
+    fs, inner = fsspec.core.url_to_fs(url)
+    fs.put(str(ws.root / "events"), f"{inner}/events", recursive=True)  # the school moves them
+    result = run.invoke(cli, ["--workspace", str(ws.root), "ingest", str(log)])
+    assert result.exit_code == 0, result.output
+    assert "0 files ingested, 1 skipped" in result.output  # the same log: still known, its events found
+    moved = Workspace(ws.root)
+    assert moved.storage.remote and _events(moved).equals(events)
+    ws.config_path.write_text(defaults, encoding="utf-8")  # and back: the folder still holds them too
+    result = run.invoke(cli, ["--workspace", str(ws.root), "detect"])
+    assert result.exit_code == 0, result.output
