@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import config as _config
-from .errors import WorkspaceError
+from .errors import StorageError, WorkspaceError
 from .parts import IngestWriter, events_schema, read_parts
 from .storage import EventStore, delete, delete_folder, holds_any, ingest_of, listing
 
@@ -194,7 +194,11 @@ class Workspace:
         if recorded == configured:
             return
         before = EventStore(recorded or str(self.root.absolute()))
-        if holds_any(before, self._done) and not holds_any(self.storage, self._done):
+        try:
+            left = holds_any(before, self._done)
+        except StorageError:  # a URL gone for good must not hold the workspace forever: nothing to protect there
+            left = False
+        if left and not holds_any(self.storage, self._done):
             raise WorkspaceError(
                 f"{self.config_path}: [storage] events is {configured or 'this workspace folder'}, but the events"
                 f" are at {before.location}: copy events/ and quarantine/ from there first (filterlog follows"

@@ -318,3 +318,12 @@ def test_a_setting_that_points_away_from_the_events_is_refused_until_they_are_co
     ws.config_path.write_text(defaults, encoding="utf-8")  # and back: the folder still holds them too
     result = run.invoke(cli, ["--workspace", str(ws.root), "detect"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_setting_moved_away_from_a_url_that_is_gone_is_followed(tmp_path: Path) -> None:
+    fsspec.register_implementation("unreachable", _Unreachable, clobber=True)
+    ws = Workspace(tmp_path / "ws").create()
+    ws.db.execute("INSERT OR REPLACE INTO meta VALUES ('events_at', 'unreachable://bucket/school')")
+    with ws.lock():  # the folder again: the old URL cannot be asked, and is not waited for
+        pass
+    assert ws.db.execute("SELECT value FROM meta WHERE key = 'events_at'").fetchone()[0] == ""
