@@ -180,7 +180,7 @@ def _parquet_totals(folder: Path) -> tuple[int, int]:
 
 
 def _rows(path: str) -> int:
-    """Rows of a Parquet file at a URL, from its footer."""
+    """Rows of a Parquet file (a path or a URL), from its footer."""
     with failing(path, "read its footer"):
         source, filesystem = arrow_source(path)
         return pq.read_metadata(source, filesystem=filesystem).num_rows
@@ -202,15 +202,11 @@ def _plan_quarantine(ws: Workspace, result: PurgeResult, old: set[date]) -> None
             ingested = datetime.fromisoformat(row.ingested_at).astimezone(ws.config.site.tz).date()
             if ingested >= result.cutoff:
                 continue
-        if ws.storage.remote:
-            url = ws.storage.quarantine(row.ingest_id)
-            size = size_of(url)
-            if size is not None:
-                result.removals.append(Removal(url, "quarantine", _rows(url), size))
-            continue
-        path = ws.quarantine_dir / f"{row.ingest_id}.parquet"
-        if path.exists():
-            result.removals.append(Removal(path, "quarantine", pq.read_metadata(path).num_rows, path.stat().st_size))
+        path = ws.storage.quarantine(row.ingest_id)
+        size = size_of(path)
+        if size is not None:  # a URL stays a string: deleted in place, not renamed away (``purge``)
+            where = path if ws.storage.remote else Path(path)
+            result.removals.append(Removal(where, "quarantine", _rows(path), size))
 
 
 def _newest(path: Path) -> tuple[float, int]:

@@ -8,13 +8,13 @@ the environment alone (``FSSPEC_S3_ENDPOINT_URL``, ``AWS_*``), as a site's would
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from test_storage_url import _at, _blind_to_folders, _events, _listing
 
 from filterlog import cluster
 from filterlog import findings as store
@@ -63,24 +63,12 @@ def s3() -> Iterator[s3fs.S3FileSystem]:
         server.stop()
 
 
-def _at(root: Path, url: str, config: str) -> Workspace:
-    ws = Workspace(root).create()
-    ws.config_path.write_text(config.replace('events = ""', f"events = {json.dumps(url)}", 1), encoding="utf-8")
-    return Workspace(root)
-
-
-def _objects(fs: s3fs.S3FileSystem, url: str) -> list[str]:
-    prefix = url.removeprefix("s3://")
-    fs.invalidate_cache()
-    return sorted(p[len(prefix) :] for p in fs.find(prefix))
-
-
 def test_a_bucket_holds_the_events_and_detect_finds_what_it_finds_in_a_folder(demo_day, s3, tmp_path: Path) -> None:
     folder = Workspace(demo_day.workspace)
     url = f"s3://{BUCKET}/{uuid4().hex}"
     ws = _at(tmp_path / "ws", url, folder.config_path.read_text(encoding="utf-8"))
     ingest(ws, [demo_day.day.log])
-    kept = _objects(s3, url)
+    kept = _listing(url)
     assert kept and all(p.startswith(("/events/date=", "/quarantine/")) for p in kept)
     assert not [p for p in ws.root.rglob("*.parquet") if "findings" not in p.parts]
     with ws.lock():
@@ -90,13 +78,13 @@ def test_a_bucket_holds_the_events_and_detect_finds_what_it_finds_in_a_folder(de
     (day,) = ws.event_dates()
     result = purge(ws, 1, today=day.replace(year=day.year + 1))
     assert sum(r.rows for r in result.of("events")) == folder.manifest()[0].events
-    assert _objects(s3, url) == [] and ws.event_dates() == []
+    assert _listing(url) == [] and ws.event_dates() == []
 
 
 def test_a_listing_sees_what_another_process_wrote_since(s3, tmp_path: Path) -> None:
     """s3fs keeps listings per instance: parts a worker wrote must not stay unseen by the client."""
     url = f"s3://{BUCKET}/{uuid4().hex}"
-    ws = _at(tmp_path / "ws", url, Workspace(tmp_path / "defaults").create().config_path.read_text(encoding="utf-8"))
+    ws = _at(tmp_path / "ws", url)
     assert ws.event_dates() == [] and listing(url) == []
     other = s3fs.S3FileSystem(skip_instance_cache=True)  # another process: its own connection and listings
     events = f"{url.removeprefix('s3://')}/events"
@@ -121,8 +109,6 @@ def client(s3) -> Iterator[object]:
 
 def test_workers_with_only_the_bucket_ingest_and_detect(demo_day, s3, client, tmp_path: Path) -> None:
     """Workers that see the logs and the bucket, not the workspace: the same events and findings."""
-    from test_storage_url import _blind_to_folders, _events
-
     folder = Workspace(demo_day.workspace)
     url = f"s3://{BUCKET}/{uuid4().hex}"
     ws = _at(tmp_path / "ws", url, folder.config_path.read_text(encoding="utf-8"))
@@ -136,7 +122,7 @@ def test_workers_with_only_the_bucket_ingest_and_detect(demo_day, s3, client, tm
         client.run(_blind_to_folders, undo=True)
     assert _events(ws).drop_columns(["source_id"]).equals(_events(folder).drop_columns(["source_id"]))
     assert store.read(ws).num_rows > 0 and store.read(ws).equals(store.read(folder))
-    assert not [p for p in _objects(s3, url) if ".detect-" in p or ".probe-" in p]
+    assert not [p for p in _listing(url) if ".detect-" in p or ".probe-" in p]
 
 
 def test_a_bucket_that_does_not_exist_ends_the_run_in_one_line(s3, tmp_path: Path) -> None:
@@ -145,7 +131,7 @@ def test_a_bucket_that_does_not_exist_ends_the_run_in_one_line(s3, tmp_path: Pat
     from filterlog.cli import cli
 
     log = Path(__file__).resolve().parents[1] / "samples" / "squid-native.log"
-    ws = _at(tmp_path / "ws", "s3://no-such-bucket/school", Workspace(tmp_path / "d").create().config_path.read_text())
+    ws = _at(tmp_path / "ws", "s3://no-such-bucket/school")
     result = CliRunner().invoke(cli, ["--workspace", str(ws.root), "ingest", str(log)])
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == (

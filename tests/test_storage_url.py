@@ -67,7 +67,9 @@ def _local_files(ws: Workspace) -> list[Path]:
 
 
 def _listing(url: str) -> list[str]:
+    """Every file under ``url``, as paths below it, listed afresh (s3fs keeps listings)."""
     fs, inner = fsspec.core.url_to_fs(url)
+    fs.invalidate_cache()
     return sorted(p[len(inner) :] for p in fs.find(inner))
 
 
